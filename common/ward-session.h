@@ -1,0 +1,44 @@
+/* ward-session.h: one conversation with an authentication helper, shaped like polkit's
+ * PolkitAgentSession.
+ *
+ * The helper is chosen in this order (HACKING.md): ward's socket (WARD_HELPER_SOCKET), polkit's
+ * socket (/run/polkit/agent-helper.socket), polkit's setuid helper spawned with the cookie on
+ * stdin (never on argv). Tests may override the order with the environment variable
+ * WARD_HELPER=socket:PATH or WARD_HELPER=spawn:PATH (an agent runs with its user's rights, so
+ * this grants nothing).
+ */
+#pragma once
+
+#include <glib-object.h>
+#include "ward-secret.h"
+
+G_BEGIN_DECLS
+
+#define WARD_TYPE_SESSION (ward_session_get_type ())
+G_DECLARE_FINAL_TYPE (WardSession, ward_session, WARD, SESSION, GObject)
+
+/* @user_name: the unix user to authenticate; @cookie: polkitd's cookie. */
+WardSession *ward_session_new (const char *user_name, const char *cookie);
+
+/* Starts the conversation; signals follow from the main loop:
+ *   "request"   (const char *prompt, gboolean echo_on): answer with ward_session_respond()
+ *   "show-info" (const char *text)
+ *   "show-error"(const char *text)
+ *   "completed" (gboolean gained_authorization): emitted exactly once, also after cancel and
+ *               when no helper can be reached or the helper dies.
+ * Strings in signals are raw helper text (untrusted): sanitise before showing. */
+void ward_session_initiate (WardSession *self);
+
+/* Writes @response (plus '\n') straight from the secret buffer to the helper. The secret is
+ * always cleared when this returns. */
+void ward_session_respond (WardSession *self, WardSecret *response);
+
+/* Ends the conversation: closes the helper connection or kills the spawned helper. "completed"
+ * (FALSE) is emitted if it was not already. */
+void ward_session_cancel (WardSession *self);
+
+/* Which helper the session talks to, for logs and tests: "ward-socket", "polkit-socket",
+ * "polkit-setuid", or NULL before initiate. */
+const char *ward_session_get_helper_kind (WardSession *self);
+
+G_END_DECLS

@@ -1,0 +1,46 @@
+/* fuzz-cmdline.c: ward_cmdline_format() over arbitrary /proc/PID/cmdline contents.
+ *
+ * The first input byte is the cap (0 = none). Invariants: NULL exactly for empty input;
+ * otherwise one line of valid UTF-8 without controls, within the cap. */
+#include "config.h"
+
+#include <string.h>
+
+#include "fuzz-common.h"
+#include "ward-request.h"
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  g_autofree char *out = NULL;
+  gsize max_chars;
+
+  if (size == 0)
+    return 0;
+
+  max_chars = data[0];
+  out = ward_cmdline_format ((const char *) data + 1, size - 1, max_chars);
+  if (size == 1)
+    {
+      FUZZ_CHECK (out == NULL);
+      return 0;
+    }
+
+  FUZZ_CHECK (out != NULL);
+  FUZZ_CHECK (g_utf8_validate (out, -1, NULL));
+  if (max_chars > 0)
+    FUZZ_CHECK (g_utf8_strlen (out, -1) <= (glong) max_chars);
+  for (const char *p = out; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      FUZZ_CHECK (c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f));
+      FUZZ_CHECK (!(c >= 0x202a && c <= 0x202e) && !(c >= 0x2066 && c <= 0x2069));
+    }
+
+  /* Every argument shows up: at least one character per argument plus separators, unless cut
+   * or made of removed characters only; the cheap check is that "''" marks empty ones. */
+  if (max_chars == 0 && data[1] == '\0')
+    FUZZ_CHECK (g_str_has_prefix (out, "''"));
+  return 0;
+}

@@ -1,0 +1,112 @@
+/* fuzz-text.c: ward_text_sanitize() and its markup variant.
+ *
+ * The first input byte picks the flags and the cap; the rest is the text. Invariants: valid
+ * UTF-8; no C0 control but '\n' (multi-line only), no DEL, no C1, no bidi control, none of the
+ * removed invisible characters; at most the cap; idempotent; the markup form parses as one text
+ * node equal to the plain form. */
+#include "config.h"
+
+#include <string.h>
+
+#include "fuzz-common.h"
+#include "ward-text.h"
+
+static void
+check_safe (const char *out, gsize max_chars, WardTextFlags flags)
+{
+  FUZZ_CHECK (out != NULL);
+  FUZZ_CHECK (g_utf8_validate (out, -1, NULL));
+  if (max_chars > 0)
+    FUZZ_CHECK (g_utf8_strlen (out, -1) <= (glong) max_chars);
+
+  for (const char *p = out; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\n')
+        {
+          FUZZ_CHECK (flags & WARD_TEXT_MULTILINE);
+          continue;
+        }
+      FUZZ_CHECK (c >= 0x20 && c != 0x7f);
+      FUZZ_CHECK (!(c >= 0x80 && c <= 0x9f));
+      FUZZ_CHECK (!(c >= 0x202a && c <= 0x202e) && !(c >= 0x2066 && c <= 0x2069));
+      FUZZ_CHECK (c != 0x200e && c != 0x200f && c != 0x061c);
+      FUZZ_CHECK (c != 0x2028 && c != 0x2029 && c != 0x200b && c != 0xfeff);
+    }
+}
+
+typedef struct {
+  GString *text;
+  int elements;
+} MarkupData;
+
+static void
+markup_start (GMarkupParseContext *context, const char *element, const char **names,
+              const char **values, gpointer user_data, GError **error)
+{
+  ((MarkupData *) user_data)->elements++;
+}
+
+static void
+markup_text (GMarkupParseContext *context, const char *text, gsize len, gpointer user_data,
+             GError **error)
+{
+  g_string_append_len (((MarkupData *) user_data)->text, text, (gssize) len);
+}
+
+static void
+check_markup (const char *markup, const char *plain)
+{
+  static const GMarkupParser parser = { markup_start, NULL, markup_text, NULL, NULL };
+  g_autofree char *doc = g_strconcat ("<m>", markup, "</m>", NULL);
+  MarkupData data = { g_string_new (NULL), 0 };
+  GMarkupParseContext *context = g_markup_parse_context_new (&parser, 0, &data, NULL);
+  gboolean ok;
+
+  /* No tag can open, and every '&' starts an entity GMarkup (and so Pango) understands. */
+  FUZZ_CHECK (strchr (markup, '<') == NULL && strchr (markup, '>') == NULL);
+  ok = g_markup_parse_context_parse (context, doc, -1, NULL) &&
+       g_markup_parse_context_end_parse (context, NULL);
+  FUZZ_CHECK (ok);
+  FUZZ_CHECK (data.elements == 1);
+  FUZZ_CHECK (strcmp (data.text->str, plain) == 0);
+  g_markup_parse_context_free (context);
+  g_string_free (data.text, TRUE);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  WardTextFlags flags;
+  gsize max_chars;
+  const char *text;
+  gssize len;
+  g_autofree char *out = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *markup = NULL;
+
+  if (size == 0)
+    {
+      g_autofree char *empty = ward_text_sanitize (NULL, -1, 0, 0);
+
+      FUZZ_CHECK (strcmp (empty, "") == 0);
+      return 0;
+    }
+
+  /* Bit 0: multi-line; bits 1-7: cap (0 = none). */
+  flags = (data[0] & 1) ? WARD_TEXT_MULTILINE : WARD_TEXT_SINGLE_LINE;
+  max_chars = data[0] >> 1;
+  text = (const char *) data + 1;
+  len = (gssize) size - 1;
+
+  out = ward_text_sanitize (text, len, max_chars, flags);
+  check_safe (out, max_chars, flags);
+
+  again = ward_text_sanitize (out, -1, max_chars, flags);
+  FUZZ_CHECK (strcmp (again, out) == 0);
+
+  markup = ward_text_sanitize_markup (text, len, max_chars, flags);
+  check_markup (markup, out);
+  return 0;
+}

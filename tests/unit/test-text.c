@@ -1,0 +1,405 @@
+/* test-text.c: untrusted text comes out of ward-text with nothing a terminal or Pango can
+ * interpret. */
+#include "config.h"
+
+#include <string.h>
+
+#include "ward-text.h"
+
+#define FFFD "\xef\xbf\xbd"
+#define ELLIPSIS "\xe2\x80\xa6"
+
+/* The safety invariants every output must satisfy, whatever the input. */
+static void
+assert_safe (const char *out, gsize max_chars, WardTextFlags flags)
+{
+  const char *p;
+
+  g_assert_nonnull (out);
+  g_assert_true (g_utf8_validate (out, -1, NULL));
+  if (max_chars > 0)
+    g_assert_cmpuint (g_utf8_strlen (out, -1), <=, max_chars);
+
+  for (p = out; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\n' && (flags & WARD_TEXT_MULTILINE))
+        continue;
+      g_assert_cmpuint (c, >=, 0x20);
+      g_assert_cmpuint (c, !=, 0x7f);
+      g_assert_false (c >= 0x80 && c <= 0x9f);
+      g_assert_false (c >= 0x202a && c <= 0x202e);
+      g_assert_false (c >= 0x2066 && c <= 0x2069);
+      g_assert_false (c == 0x200e || c == 0x200f || c == 0x061c);
+      g_assert_false (c == 0x2028 || c == 0x2029 || c == 0x200b || c == 0xfeff);
+    }
+}
+
+static void
+check (const char *input, gssize len, gsize max_chars, WardTextFlags flags, const char *expected)
+{
+  g_autofree char *out = ward_text_sanitize (input, len, max_chars, flags);
+
+  assert_safe (out, max_chars, flags);
+  if (g_strcmp0 (out, expected) != 0)
+    {
+      g_autofree char *in_esc = input != NULL ? g_strescape (input, NULL) : g_strdup ("(null)");
+      g_autofree char *out_esc = g_strescape (out, NULL);
+      g_autofree char *exp_esc = g_strescape (expected, NULL);
+
+      g_error ("sanitize (\"%s\", %d) = \"%s\", expected \"%s\"", in_esc, (int) max_chars,
+               out_esc, exp_esc);
+    }
+}
+
+static void
+check1 (const char *input, const char *expected)
+{
+  check (input, -1, 0, WARD_TEXT_SINGLE_LINE, expected);
+}
+
+static void
+test_plain (void)
+{
+  check1 ("", "");
+  check1 ("hello, world", "hello, world");
+  check1 ("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  check (NULL, -1, 0, 0, "");
+  check (NULL, 5, 10, WARD_TEXT_MULTILINE, "");
+  /* An explicit length: NUL bytes are C0 controls, bytes after @len are ignored. */
+  check ("a\0b", 3, 0, 0, "ab");
+  check ("abcdef", 3, 0, 0, "abc");
+  check ("abc", 0, 0, 0, "");
+}
+
+static void
+test_whitespace (void)
+{
+  check1 ("a\tb", "a b");
+  check1 ("a\nb", "a b");
+  check ("a\nb", -1, 0, WARD_TEXT_MULTILINE, "a\nb");
+  check ("a\r\nb", -1, 0, WARD_TEXT_MULTILINE, "a\nb");
+  check1 ("a\r\nb", "a b");
+  check1 ("over\rwrite", "overwrite");
+  check1 ("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "a b c");
+  check ("a\xe2\x80\xa8" "b", -1, 0, WARD_TEXT_MULTILINE, "a b");
+}
+
+static void
+test_c0_c1_del (void)
+{
+  for (int c = 0; c < 0x20; c++)
+    {
+      char in[4] = { 'a', (char) c, 'b', '\0' };
+      const char *expected_single = c == '\t' || c == '\n' ? "a b" : "ab";
+      const char *expected_multi = c == '\n' ? "a\nb" : expected_single;
+
+      if (c == 0x1b)
+        continue; /* ESC b is a two-character sequence; tested below */
+      check (in, 3, 0, WARD_TEXT_SINGLE_LINE, expected_single);
+      check (in, 3, 0, WARD_TEXT_MULTILINE, expected_multi);
+    }
+  check1 ("a\x7f" "b", "ab");
+
+  /* C1 controls as code points (U+0080-U+009F, encoded in UTF-8). */
+  for (gunichar c = 0x80; c <= 0x9f; c++)
+    {
+      char in[16];
+      int n = 0;
+
+      in[n++] = 'a';
+      n += g_unichar_to_utf8 (c, in + n);
+      in[n] = '\0';
+      g_strlcat (in, "ok", sizeof in);
+      /* The string introducers (DCS, SOS, OSC, PM, APC) swallow the rest; CSI swallows "ok"
+       * up to its final byte 'o'... and keeps "k". */
+      if (c == 0x90 || c == 0x98 || c == 0x9d || c == 0x9e || c == 0x9f)
+        check1 (in, "a");
+      else if (c == 0x9b)
+        check1 (in, "ak");
+      else
+        check1 (in, "aok");
+    }
+
+  /* Raw C1 bytes are not UTF-8: each becomes U+FFFD, never a control. */
+  for (int b = 0x80; b <= 0x9f; b++)
+    {
+      char in[4] = { 'a', (char) b, 'b', '\0' };
+
+      check1 (in, "a" FFFD "b");
+    }
+}
+
+static void
+test_escape_sequences (void)
+{
+  /* CSI */
+  check1 ("\x1b[2J", "");
+  check1 ("\x1b[2Jafter", "after");
+  check1 ("\x1b[1;31mred\x1b[0m", "red");
+  check1 ("\x1b[?1049h\x1b[H", "");
+  check1 ("\x1b[>0;1 qx", "x");
+  check1 ("\xc2\x9b" "2Jx", "x");
+  check1 ("\xc2\x9b" "31mred", "red");
+  /* OSC, terminated by BEL, ST (ESC \) or U+009C, or by nothing. */
+  check1 ("\x1b]0;pwned\x07ok", "ok");
+  check1 ("\x1b]52;c;cm0gLXJmIH4=\x1b\\ok", "ok");
+  check1 ("\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\", "link");
+  check1 ("\xc2\x9d" "0;title\x07ok", "ok");
+  check1 ("\xc2\x9d" "0;title\xc2\x9cok", "ok");
+  check1 ("\x1b]0;unterminated title", "");
+  check1 ("\x1b]0;esc inside\x1bX still\x07ok", "ok");
+  /* DCS, SOS, PM, APC: up to ST only. */
+  check1 ("\x1bP1$r\x1b\\ok", "ok");
+  check1 ("\x1bXsos\x1b\\ok", "ok");
+  check1 ("\x1b^pm\x1b\\ok", "ok");
+  check1 ("\x1b_apc\x1b\\ok", "ok");
+  check1 ("\x1bPdcs\x07not the end\x1b\\ok", "ok");
+  check1 ("\xc2\x90" "dcs\xc2\x9cok", "ok");
+  check1 ("\xc2\x98" "sos\x1b\\ok", "ok");
+  check1 ("\xc2\x9e" "pm\x1b\\ok", "ok");
+  check1 ("\xc2\x9f" "apc\x1b\\ok", "ok");
+  check1 ("\x1bPunterminated", "");
+  /* Two-character and nF sequences. */
+  check1 ("\x1b" "7saved\x1b" "8", "saved");
+  check1 ("\x1b" "cx", "x");
+  check1 ("\x1b" "Dx", "x");
+  check1 ("\x1b(Bx", "x");
+  check1 ("\x1b#8x", "x");
+  check1 ("\x1b%Gx", "x");
+  check1 ("\x1b (  Bx", "x");
+  /* Broken sequences never leave an ESC behind. */
+  check1 ("a\x1b", "a");
+  check1 ("a\x1b[", "a");
+  check1 ("a\x1b[12;", "a");
+  check1 ("\x1b\x1b[2Jx", "x");
+  check1 ("\x1b\xc3\xa9", "\xc3\xa9");
+  check1 ("\x1b\n", " ");
+  check1 ("\x1b[1\n;31mx", " ;31mx");
+  check1 ("\x1b(\x01x", "x");
+}
+
+static void
+test_bidi_and_invisible (void)
+{
+  static const gunichar removed[] = { 0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d,
+                                      0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x200b, 0xfeff };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (removed); i++)
+    {
+      char in[16] = "abc";
+      int n = 3;
+
+      n += g_unichar_to_utf8 (removed[i], in + n);
+      in[n] = '\0';
+      g_strlcat (in, "def", sizeof in);
+      check1 (in, "abcdef");
+    }
+  /* "Trojan Source": RLO would show "txt.exe" as "exe.txt". */
+  check1 ("invoice\xe2\x80\xaetxt.exe", "invoicetxt.exe");
+  /* Joiners stay: they shape scripts and emoji, they do not reorder. */
+  check1 ("\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x92\xbb",
+          "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x92\xbb");
+  check1 ("a\xe2\x80\x8c" "b", "a\xe2\x80\x8c" "b");
+}
+
+static void
+test_invalid_utf8 (void)
+{
+  check1 ("\x80", FFFD);
+  check1 ("a\xbf" "b", "a" FFFD "b");
+  check1 ("\xc0\xaf", FFFD FFFD);                  /* overlong '/' */
+  check1 ("\xe0\x80\xaf", FFFD FFFD FFFD);         /* overlong '/' */
+  check1 ("\xc0\x80", FFFD FFFD);                  /* overlong NUL */
+  check1 ("\xed\xa0\x80", FFFD FFFD FFFD);         /* surrogate U+D800 */
+  check1 ("\xed\xbf\xbf", FFFD FFFD FFFD);         /* surrogate U+DFFF */
+  check1 ("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD); /* U+110000 */
+  check1 ("\xe2\x82", FFFD FFFD);                  /* truncated */
+  check1 ("\xe2\x82x", FFFD FFFD "x");
+  check1 ("\xf0\x9f\x98", FFFD FFFD FFFD);
+  check1 ("\xfe\xff", FFFD FFFD);
+  check1 ("\xf8\x88\x80\x80\x80", FFFD FFFD FFFD FFFD FFFD);
+  /* An ESC hidden in an overlong form is not an ESC. */
+  check1 ("\xc0\x9b[2J", FFFD FFFD "[2J");
+}
+
+static void
+test_cap (void)
+{
+  check ("abcdef", -1, 4, 0, "abc" ELLIPSIS);
+  check ("abcd", -1, 4, 0, "abcd");
+  check ("abcde", -1, 1, 0, ELLIPSIS);
+  check ("a", -1, 1, 0, "a");
+  check ("abcdef", -1, 0, 0, "abcdef");
+  check ("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", -1, 3, 0, "\xc3\xa9\xc3\xa9" ELLIPSIS);
+  /* Removed sequences do not count. */
+  check ("ab\x1b[1mcd", -1, 4, 0, "abcd");
+  check ("abcd\x1b[0m", -1, 4, 0, "abcd");
+  check ("abcd\xe2\x80\xae", -1, 4, 0, "abcd");
+  check ("abcd\x1b]0;x", -1, 4, 0, "abcd");
+  /* The ellipsis is added, never taken from the input. */
+  check ("ab" ELLIPSIS, -1, 3, 0, "ab" ELLIPSIS);
+  check ("a\nb\nc", -1, 5, WARD_TEXT_MULTILINE, "a\nb\nc");
+  check ("a\nb\nc", -1, 4, WARD_TEXT_MULTILINE, "a\nb" ELLIPSIS);
+  check ("a\nb\nc", -1, 3, WARD_TEXT_MULTILINE, "a\n" ELLIPSIS);
+  check ("a\nb\nc", -1, 2, WARD_TEXT_MULTILINE, "a" ELLIPSIS);
+  check ("\x80\x80\x80", -1, 2, 0, FFFD ELLIPSIS);
+}
+
+static void
+test_megabyte (void)
+{
+  gsize size = 1024 * 1024;
+  g_autofree char *big = g_malloc (size + 1);
+  g_autofree char *out = NULL;
+
+  memset (big, 'a', size);
+  big[size] = '\0';
+  out = ward_text_sanitize (big, -1, WARD_TEXT_MAX_MESSAGE, 0);
+  g_assert_cmpuint (g_utf8_strlen (out, -1), ==, WARD_TEXT_MAX_MESSAGE);
+  g_assert_true (g_str_has_suffix (out, ELLIPSIS));
+  g_clear_pointer (&out, g_free);
+
+  out = ward_text_sanitize (big, -1, 0, 0);
+  g_assert_cmpuint (strlen (out), ==, size);
+  g_clear_pointer (&out, g_free);
+
+  /* A megabyte of escape sequences. */
+  for (gsize i = 0; i + 4 <= size; i += 4)
+    memcpy (big + i, "\x1b[2J", 4);
+  out = ward_text_sanitize (big, -1, WARD_TEXT_MAX_MESSAGE, 0);
+  g_assert_cmpstr (out, ==, "");
+  g_clear_pointer (&out, g_free);
+
+  /* A megabyte of random bytes, capped and not. */
+  for (gsize i = 0; i < size; i++)
+    big[i] = (char) g_test_rand_int_range (1, 256);
+  out = ward_text_sanitize (big, (gssize) size, 0, WARD_TEXT_MULTILINE);
+  assert_safe (out, 0, WARD_TEXT_MULTILINE);
+  g_clear_pointer (&out, g_free);
+  out = ward_text_sanitize (big, (gssize) size, 100, 0);
+  assert_safe (out, 100, 0);
+}
+
+static void
+test_random (void)
+{
+  static const char *const pieces[] = {
+    "\x1b", "[", "]", "P", "\\", "\x07", "\xc2\x9b", "\xc2\x9c", "\xc2\x9d", "\xc2\x90", "\n",
+    "\t", "\r", "\x7f", "\x80", "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\xa8", "\xef\xbb\xbf",
+    "a", " ", "<", "&", "1;31m", "\xf0\x9f\x98", "\xc3\xa9", "\0",
+  };
+
+  for (int round = 0; round < 20000; round++)
+    {
+      g_autoptr(GString) in = g_string_new (NULL);
+      int n = g_test_rand_int_range (0, 40);
+      gsize max_chars = (gsize) g_test_rand_int_range (0, 12);
+      WardTextFlags flags = g_test_rand_bit () ? WARD_TEXT_MULTILINE : WARD_TEXT_SINGLE_LINE;
+      g_autofree char *out = NULL;
+      g_autofree char *again = NULL;
+
+      for (int i = 0; i < n; i++)
+        {
+          const char *piece = pieces[g_test_rand_int_range (0, G_N_ELEMENTS (pieces))];
+
+          g_string_append_len (in, piece, piece[0] == '\0' ? 1 : (gssize) strlen (piece));
+        }
+      out = ward_text_sanitize (in->str, (gssize) in->len, max_chars, flags);
+      assert_safe (out, max_chars, flags);
+      /* Sanitising is idempotent: safe text passes unchanged. */
+      again = ward_text_sanitize (out, -1, max_chars, flags);
+      g_assert_cmpstr (again, ==, out);
+    }
+}
+
+typedef struct {
+  GString *text;
+  int elements;
+} MarkupData;
+
+static void
+markup_start (GMarkupParseContext *context, const char *element, const char **names,
+              const char **values, gpointer user_data, GError **error)
+{
+  ((MarkupData *) user_data)->elements++;
+}
+
+static void
+markup_text (GMarkupParseContext *context, const char *text, gsize len, gpointer user_data,
+             GError **error)
+{
+  g_string_append_len (((MarkupData *) user_data)->text, text, (gssize) len);
+}
+
+/* The markup output parses as one text node equal to the plain sanitised text. */
+static void
+check_markup (const char *input, gsize max_chars, WardTextFlags flags)
+{
+  static const GMarkupParser parser = { markup_start, NULL, markup_text, NULL, NULL };
+  g_autofree char *plain = ward_text_sanitize (input, -1, max_chars, flags);
+  g_autofree char *markup = ward_text_sanitize_markup (input, -1, max_chars, flags);
+  g_autofree char *doc = g_strconcat ("<m>", markup, "</m>", NULL);
+  MarkupData data = { g_string_new (NULL), 0 };
+  g_autoptr(GMarkupParseContext) context = g_markup_parse_context_new (&parser, 0, &data, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (strchr (markup, '<'));
+  g_assert_null (strchr (markup, '>'));
+  g_assert_true (g_markup_parse_context_parse (context, doc, -1, &error));
+  g_assert_true (g_markup_parse_context_end_parse (context, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (data.elements, ==, 1);
+  g_assert_cmpstr (data.text->str, ==, plain);
+  g_string_free (data.text, TRUE);
+}
+
+static void
+test_markup (void)
+{
+  g_autofree char *a = ward_text_sanitize_markup ("<b>bold</b> & <span foreground=\"red\">x</span>",
+                                                  -1, 0, 0);
+  g_autofree char *b = ward_text_sanitize_markup ("a\x1b[1m<i>\xe2\x80\xae", -1, 0, 0);
+  g_autofree char *c = ward_text_sanitize_markup ("&amp; &#x41; &lt;", -1, 0, 0);
+  g_autofree char *d = ward_text_sanitize_markup (NULL, -1, 0, 0);
+
+  g_assert_cmpstr (a, ==,
+                   "&lt;b&gt;bold&lt;/b&gt; &amp; "
+                   "&lt;span foreground=&quot;red&quot;&gt;x&lt;/span&gt;");
+  g_assert_cmpstr (b, ==, "a&lt;i&gt;");
+  g_assert_cmpstr (c, ==, "&amp;amp; &amp;#x41; &amp;lt;");
+  g_assert_cmpstr (d, ==, "");
+
+  check_markup ("<b>bold</b> & <span foreground='red'>x</span>", 0, 0);
+  check_markup ("<<<&&&>>>\"'", 5, 0);
+  check_markup ("line\n<two>", 0, WARD_TEXT_MULTILINE);
+  check_markup ("\x1b]0;<b>\x07<![CDATA[x]]><!-- c -->", 0, 0);
+  check_markup ("\x01\x02\x7f\xc2\x85\xc2\x9b<i>", 0, 0);
+  /* Capping happens before escaping: an entity is never cut in half. */
+  check_markup ("&&&&&&&&&&", 4, 0);
+  {
+    g_autofree char *capped = ward_text_sanitize_markup ("&&&&&&&&&&", -1, 4, 0);
+
+    g_assert_cmpstr (capped, ==, "&amp;&amp;&amp;" ELLIPSIS);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/text/plain", test_plain);
+  g_test_add_func ("/text/whitespace", test_whitespace);
+  g_test_add_func ("/text/c0-c1-del", test_c0_c1_del);
+  g_test_add_func ("/text/escape-sequences", test_escape_sequences);
+  g_test_add_func ("/text/bidi-invisible", test_bidi_and_invisible);
+  g_test_add_func ("/text/invalid-utf8", test_invalid_utf8);
+  g_test_add_func ("/text/cap", test_cap);
+  g_test_add_func ("/text/megabyte", test_megabyte);
+  g_test_add_func ("/text/random", test_random);
+  g_test_add_func ("/text/markup", test_markup);
+
+  return g_test_run ();
+}
