@@ -1,0 +1,507 @@
+/* ward-session.c: one conversation with an authentication helper (see ward-session.h).
+ *
+ * Security rules (HACKING.md, session invariants):
+ *  S1. The cookie goes to the helper over its stdin or socket, never on argv (CVE-2015-4625).
+ *  S2. A reply is written with write(2) straight from its WardSecret and the secret is cleared on
+ *      every path; a reply that is not a plain line (NUL, '\n', too long) is never written.
+ *  S3. Reads are non-blocking and bounded: one line at most WARD_WIRE_MAX_LINE bytes; anything
+ *      ward_wire_parse() rejects ends the conversation with completed(FALSE).
+ *  S4. "completed" is emitted exactly once, from the main loop, whatever happens to the helper.
+ */
+#include "config.h"
+
+#include "ward-session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "ward-wire.h"
+
+/* Writes to the helper are a few hundred bytes; a helper that cannot take them in this long is
+ * treated as gone. */
+#define WRITE_TIMEOUT_MS 5000
+
+struct _WardSession
+{
+  GObject parent_instance;
+
+  char *user_name;
+  char *cookie;
+  const char *helper_kind;
+
+  int fd;               /* the helper's socket (connected, or our end of the spawn socketpair) */
+  GPid child_pid;       /* spawned helper, 0 otherwise */
+  guint fd_watch;
+  guint idle_complete;
+  gboolean idle_result;
+
+  char buf[WARD_WIRE_MAX_LINE];
+  gsize buf_len;
+
+  gboolean initiated;
+  gboolean completed;
+};
+
+enum {
+  SIGNAL_REQUEST,
+  SIGNAL_SHOW_INFO,
+  SIGNAL_SHOW_ERROR,
+  SIGNAL_COMPLETED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (WardSession, ward_session, G_TYPE_OBJECT)
+
+static void
+reap_child (GPid pid, gint status, gpointer user_data)
+{
+  g_spawn_close_pid (pid);
+}
+
+/* Closes the connection and stops a spawned helper. Never emits anything. */
+static void
+stop_helper (WardSession *self)
+{
+  g_clear_handle_id (&self->fd_watch, g_source_remove);
+  if (self->fd >= 0)
+    {
+      close (self->fd);
+      self->fd = -1;
+    }
+  if (self->child_pid > 0)
+    {
+      /* polkit's library waits for the child after SIGTERM; a child watch reaps it without
+       * blocking the main loop on a helper that ignores the signal. */
+      kill (self->child_pid, SIGTERM);
+      g_child_watch_add (self->child_pid, reap_child, NULL);
+      self->child_pid = 0;
+    }
+  self->buf_len = 0;
+}
+
+static void
+complete (WardSession *self, gboolean gained_authorization)
+{
+  g_autoptr(WardSession) keep = NULL;
+
+  if (self->completed)
+    return;
+  self->completed = TRUE;
+  g_clear_handle_id (&self->idle_complete, g_source_remove);
+  stop_helper (self);
+
+  /* The handler may drop the last reference to the session. */
+  keep = g_object_ref (self);
+  g_signal_emit (self, signals[SIGNAL_COMPLETED], 0, gained_authorization);
+}
+
+static gboolean
+complete_idle_cb (gpointer user_data)
+{
+  WardSession *self = user_data;
+
+  self->idle_complete = 0;
+  complete (self, self->idle_result);
+  return G_SOURCE_REMOVE;
+}
+
+/* For failures found outside the main loop (initiate): "completed" still comes from it. */
+static void
+complete_later (WardSession *self, gboolean gained_authorization)
+{
+  stop_helper (self);
+  if (self->completed || self->idle_complete != 0)
+    return;
+  self->idle_result = gained_authorization;
+  self->idle_complete = g_idle_add (complete_idle_cb, self);
+}
+
+static gboolean
+write_all (int fd, const char *data, gsize len)
+{
+  while (len > 0)
+    {
+      struct pollfd p = { .fd = fd, .events = POLLOUT };
+      ssize_t n;
+      int r;
+
+      n = send (fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0)
+        {
+          data += n;
+          len -= (gsize) n;
+          continue;
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n == 0 || errno != EAGAIN)
+        return FALSE;
+      do
+        r = poll (&p, 1, WRITE_TIMEOUT_MS);
+      while (r < 0 && errno == EINTR);
+      if (r <= 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_line (int fd, const char *text)
+{
+  return write_all (fd, text, strlen (text)) && write_all (fd, "\n", 1);
+}
+
+/* Handles one complete line; FALSE when the conversation is over. */
+static gboolean
+handle_line (WardSession *self, const char *line, gsize len)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WardWireMessage) message = ward_wire_parse (line, len, &error);
+
+  if (message == NULL)
+    {
+      g_message ("ward-session: malformed line from the helper: %s", error->message);
+      complete (self, FALSE);
+      return FALSE;
+    }
+
+  switch (message->kind)
+    {
+    case WARD_WIRE_PROMPT_ECHO_OFF:
+    case WARD_WIRE_PROMPT_ECHO_ON:
+      g_signal_emit (self, signals[SIGNAL_REQUEST], 0, message->text,
+                     message->kind == WARD_WIRE_PROMPT_ECHO_ON);
+      break;
+    case WARD_WIRE_ERROR_MSG:
+      g_signal_emit (self, signals[SIGNAL_SHOW_ERROR], 0, message->text);
+      break;
+    case WARD_WIRE_TEXT_INFO:
+      g_signal_emit (self, signals[SIGNAL_SHOW_INFO], 0, message->text);
+      break;
+    case WARD_WIRE_SUCCESS:
+      complete (self, TRUE);
+      return FALSE;
+    case WARD_WIRE_FAILURE:
+    default:
+      complete (self, FALSE);
+      return FALSE;
+    }
+
+  /* A handler may have cancelled. */
+  return !self->completed;
+}
+
+static gboolean
+fd_ready_cb (int fd, GIOCondition condition, gpointer user_data)
+{
+  WardSession *self = user_data;
+  /* A signal handler may drop the last reference while lines are being handled. */
+  g_autoptr(WardSession) keep = g_object_ref (self);
+  ssize_t n;
+
+  (void) keep;
+
+  do
+    n = read (fd, self->buf + self->buf_len, sizeof self->buf - self->buf_len);
+  while (n < 0 && errno == EINTR);
+
+  if (n < 0 && errno == EAGAIN)
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      /* The helper died or closed without SUCCESS: a partial line is dropped, never parsed. */
+      self->fd_watch = 0;
+      complete (self, FALSE);
+      return G_SOURCE_REMOVE;
+    }
+  self->buf_len += (gsize) n;
+
+  for (;;)
+    {
+      char *nl = memchr (self->buf, '\n', self->buf_len);
+      gsize line_len;
+
+      if (nl == NULL)
+        break;
+      line_len = (gsize) (nl - self->buf);
+      if (!handle_line (self, self->buf, line_len))
+        {
+          /* complete() removed this source already. */
+          return G_SOURCE_REMOVE;
+        }
+      memmove (self->buf, nl + 1, self->buf_len - line_len - 1);
+      self->buf_len -= line_len + 1;
+    }
+
+  if (self->buf_len == sizeof self->buf)
+    {
+      g_message ("ward-session: the helper sent a line longer than %d bytes", WARD_WIRE_MAX_LINE);
+      complete (self, FALSE);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+connect_socket (const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+
+  if (strlen (path) >= sizeof addr.sun_path)
+    return -1;
+  strcpy (addr.sun_path, path);
+
+  /* Non-blocking: when systemd stops accepting (MaxConnections=) the backlog fills and a
+   * blocking connect() would freeze the agent; EAGAIN moves on to the next helper instead. */
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return -1;
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* polkit's library spawns the setuid helper with argv [helper, user] and writes the cookie on its
+ * stdin; ward gives it one end of a socketpair as stdin and stdout, so writes never raise SIGPIPE
+ * and the helper's exit shows as end-of-file. */
+static int
+spawn_helper (WardSession *self, const char *path)
+{
+  const char *argv[] = { path, self->user_name, NULL };
+  g_autoptr(GError) error = NULL;
+  int pair[2];
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+    return -1;
+
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD,
+                                         NULL, NULL,
+                                         pair[1], pair[1], -1,
+                                         NULL, NULL, 0,
+                                         &self->child_pid, NULL, NULL, NULL, &error))
+    {
+      g_message ("ward-session: cannot spawn %s: %s", path, error->message);
+      close (pair[0]);
+      close (pair[1]);
+      self->child_pid = 0;
+      return -1;
+    }
+  close (pair[1]);
+  return pair[0];
+}
+
+static gboolean
+open_helper (WardSession *self)
+{
+  const char *override = g_getenv ("WARD_HELPER");
+
+  if (override != NULL)
+    {
+      if (g_str_has_prefix (override, "socket:"))
+        {
+          self->helper_kind = "ward-socket";
+          self->fd = connect_socket (override + strlen ("socket:"));
+        }
+      else if (g_str_has_prefix (override, "spawn:"))
+        {
+          self->helper_kind = "polkit-setuid";
+          self->fd = spawn_helper (self, override + strlen ("spawn:"));
+        }
+      else
+        {
+          g_message ("ward-session: WARD_HELPER must be socket:PATH or spawn:PATH");
+          self->helper_kind = "none";
+        }
+      return self->fd >= 0;
+    }
+
+  self->helper_kind = "ward-socket";
+  self->fd = connect_socket (WARD_HELPER_SOCKET);
+  if (self->fd < 0)
+    {
+      self->helper_kind = "polkit-socket";
+      self->fd = connect_socket (POLKIT_HELPER_SOCKET);
+    }
+  if (self->fd < 0)
+    {
+      self->helper_kind = "polkit-setuid";
+      self->fd = spawn_helper (self, POLKIT_AGENT_HELPER);
+    }
+  return self->fd >= 0;
+}
+
+void
+ward_session_initiate (WardSession *self)
+{
+  gboolean sent;
+
+  g_return_if_fail (WARD_IS_SESSION (self));
+  g_return_if_fail (!self->initiated);
+
+  self->initiated = TRUE;
+
+  if (!ward_wire_check_plain_line (self->user_name, strlen (self->user_name), NULL) ||
+      !ward_wire_check_plain_line (self->cookie, strlen (self->cookie), NULL) ||
+      self->user_name[0] == '\0' || self->cookie[0] == '\0')
+    {
+      g_message ("ward-session: refusing a user name or cookie that is not a plain line");
+      self->helper_kind = "none";
+      complete_later (self, FALSE);
+      return;
+    }
+
+  if (!open_helper (self))
+    {
+      g_message ("ward-session: no authentication helper could be reached");
+      complete_later (self, FALSE);
+      return;
+    }
+
+  /* S1. Socket helpers read the user name line first; the spawned one has it on argv. */
+  if (self->child_pid > 0)
+    sent = write_line (self->fd, self->cookie);
+  else
+    sent = write_line (self->fd, self->user_name) && write_line (self->fd, self->cookie);
+  if (!sent || !g_unix_set_fd_nonblocking (self->fd, TRUE, NULL))
+    {
+      g_message ("ward-session: the helper went away at once");
+      complete_later (self, FALSE);
+      return;
+    }
+
+  self->fd_watch = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fd_ready_cb, self);
+}
+
+void
+ward_session_respond (WardSession *self, WardSecret *response)
+{
+  g_return_if_fail (WARD_IS_SESSION (self));
+  g_return_if_fail (response != NULL);
+
+  if (self->completed || self->fd < 0)
+    {
+      ward_secret_clear (response);
+      return;
+    }
+
+  /* S2. */
+  if (!ward_wire_check_plain_line (ward_secret_get (response), ward_secret_len (response), NULL) ||
+      strlen (ward_secret_get (response)) != ward_secret_len (response))
+    {
+      ward_secret_clear (response);
+      g_message ("ward-session: refusing to send a reply that is not a plain line");
+      complete (self, FALSE);
+      return;
+    }
+  if (!write_all (self->fd, ward_secret_get (response), ward_secret_len (response)) ||
+      !write_all (self->fd, "\n", 1))
+    {
+      ward_secret_clear (response);
+      g_message ("ward-session: the helper went away before the reply");
+      complete (self, FALSE);
+      return;
+    }
+  ward_secret_clear (response);
+}
+
+void
+ward_session_cancel (WardSession *self)
+{
+  g_return_if_fail (WARD_IS_SESSION (self));
+
+  stop_helper (self);
+  if (!self->completed)
+    complete (self, FALSE);
+}
+
+const char *
+ward_session_get_helper_kind (WardSession *self)
+{
+  g_return_val_if_fail (WARD_IS_SESSION (self), NULL);
+
+  return self->helper_kind;
+}
+
+WardSession *
+ward_session_new (const char *user_name, const char *cookie)
+{
+  WardSession *self;
+
+  g_return_val_if_fail (user_name != NULL, NULL);
+  g_return_val_if_fail (cookie != NULL, NULL);
+
+  self = g_object_new (WARD_TYPE_SESSION, NULL);
+  self->user_name = g_strdup (user_name);
+  self->cookie = g_strdup (cookie);
+  return self;
+}
+
+static void
+ward_session_dispose (GObject *object)
+{
+  WardSession *self = WARD_SESSION (object);
+
+  /* Dropped without completing: nobody is listening for "completed" any more. */
+  g_clear_handle_id (&self->idle_complete, g_source_remove);
+  stop_helper (self);
+
+  G_OBJECT_CLASS (ward_session_parent_class)->dispose (object);
+}
+
+static void
+ward_session_finalize (GObject *object)
+{
+  WardSession *self = WARD_SESSION (object);
+
+  g_free (self->user_name);
+  if (self->cookie != NULL)
+    explicit_bzero (self->cookie, strlen (self->cookie));
+  g_free (self->cookie);
+  explicit_bzero (self->buf, sizeof self->buf);
+
+  G_OBJECT_CLASS (ward_session_parent_class)->finalize (object);
+}
+
+static void
+ward_session_class_init (WardSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ward_session_dispose;
+  object_class->finalize = ward_session_finalize;
+
+  signals[SIGNAL_REQUEST] = g_signal_new ("request", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                          G_TYPE_STRING, G_TYPE_BOOLEAN);
+  signals[SIGNAL_SHOW_INFO] = g_signal_new ("show-info", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                            G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_SHOW_ERROR] = g_signal_new ("show-error", G_TYPE_FROM_CLASS (klass),
+                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                             G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_COMPLETED] = g_signal_new ("completed", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                            G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+}
+
+static void
+ward_session_init (WardSession *self)
+{
+  self->fd = -1;
+}

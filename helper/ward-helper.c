@@ -1,0 +1,594 @@
+/* ward-helper: the authentication helper, one instance per agent connection.
+ *
+ * Started by systemd for each connection to ward-helper.socket (Accept=yes): the connection is
+ * fd 3 with LISTEN_FDS=1 (what the unit and `systemd-socket-activate --accept` give), or stdin
+ * when it is a connected AF_UNIX stream socket (a unit with StandardInput=socket). It speaks
+ * polkit's helper protocol (common/ward-wire.h): the agent writes the user name line and the cookie
+ * line, the helper runs the PAM conversation, reports to polkitd and writes SUCCESS or FAILURE.
+ * Exit status: 0 authenticated, 2 authentication failed, 1 anything else.
+ *
+ * The code is a straight line of checks, each failing to the one exit path (as doas does).
+ *
+ * Security rules (HACKING.md, helper invariants):
+ *  H1. The requesting uid sent to polkitd is the verified socket peer's (ward-helper-peer.h),
+ *      never getuid(), never anything read from the socket.
+ *  H2. Every read is bounded: WARD_WIRE_MAX_LINE bytes per line, READ_TIMEOUT per read, DEADLINE
+ *      for the whole instance, PAM_MAX_NUM_MSG messages per conversation call and MAX_MESSAGES in
+ *      all. Anything odd ends the instance: pam_end, FAILURE, exit 1.
+ *  H3. Replies live in a WardSecret; the malloc()ed copy PAM requires is handed over or wiped.
+ *      Nothing secret (replies, cookie) is logged.
+ *  H4. PR_SET_DUMPABLE 0, no core files, umask 077, the environment cleared except
+ *      LANG/LANGUAGE/LC_MESSAGES; variables are read with secure_getenv().
+ *  H5. Test knobs (WARD_HELPER_READ_TIMEOUT_MS, WARD_HELPER_DEADLINE_MS, DBUS_SYSTEM_BUS_ADDRESS,
+ *      PAM_WRAPPER*) are honoured only when the helper runs without any privilege (real and effective uid not 0,
+ *      not AT_SECURE): then it can vouch for nothing, and polkitd ignores it anyway.
+ */
+/* memrchr, secure_getenv, struct ucred */
+#define _GNU_SOURCE 1
+#include "config.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <poll.h>
+#include <pwd.h>
+#include <security/pam_appl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+
+#include "ward-helper-peer.h"
+#include "ward-secret.h"
+#include "ward-wire.h"
+
+/* A person types a password, or touches a fingerprint reader, within a minute. */
+#define READ_TIMEOUT_MS (60 * 1000)
+/* The unit's RuntimeMaxSec= is a little longer and ends an instance stuck inside a PAM module. */
+#define DEADLINE_MS (180 * 1000)
+/* A sane PAM stack sends a handful; pam_chatty-style floods end the instance. */
+#define MAX_MESSAGES 256
+
+#define EXIT_AUTH_FAILED 2
+#define SYSTEM_BUS_ADDRESS "unix:path=/run/dbus/system_bus_socket"
+
+typedef struct {
+  int fd;
+  gint64 deadline;      /* monotonic, microseconds */
+  int read_timeout_ms;
+  unsigned messages;    /* PAM messages seen so far */
+  bool failed;          /* the agent misbehaved or left: the conversation is over */
+  bool dead;            /* the connection is unusable: not even FAILURE can be written */
+} Conn;
+
+static gint64
+now_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static int
+wait_ms (const Conn *conn)
+{
+  gint64 left = (conn->deadline - now_us ()) / 1000;
+
+  if (left <= 0)
+    return 0;
+  return left < conn->read_timeout_ms ? (int) left : conn->read_timeout_ms;
+}
+
+static bool
+wait_for (Conn *conn, short events)
+{
+  for (;;)
+    {
+      struct pollfd p = { .fd = conn->fd, .events = events };
+      int timeout = wait_ms (conn);
+      int r;
+
+      if (timeout <= 0)
+        {
+          syslog (LOG_NOTICE, "the agent took too long");
+          return false;
+        }
+      r = poll (&p, 1, timeout);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return false;
+      if (r == 0)
+        {
+          syslog (LOG_NOTICE, "the agent stalled");
+          return false;
+        }
+      return true;
+    }
+}
+
+static bool
+write_all (Conn *conn, const char *data, size_t len)
+{
+  if (conn->dead)
+    return false;
+  while (len > 0)
+    {
+      ssize_t n;
+
+      if (!wait_for (conn, POLLOUT))
+        goto broken;
+      n = send (conn->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        continue;
+      if (n <= 0)
+        goto broken;
+      data += n;
+      len -= (size_t) n;
+    }
+  return true;
+
+broken:
+  conn->failed = conn->dead = true;
+  return false;
+}
+
+static bool
+send_message (Conn *conn, WardWireKind kind, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = ward_wire_encode (kind, text != NULL ? text : "", &error);
+
+  if (line == NULL)
+    {
+      syslog (LOG_NOTICE, "a PAM message does not fit in a line: %s", error->message);
+      return false;
+    }
+  return write_all (conn, line, strlen (line));
+}
+
+/* Reads one line, without its '\n', into @line. Anything that is not a plain line of at most
+ * WARD_WIRE_MAX_LINE bytes, in time, breaks the connection. One byte per read(2): nothing beyond
+ * the line is ever buffered outside the secret. */
+static bool
+read_line (Conn *conn, WardSecret *line)
+{
+  ward_secret_clear (line);
+  if (conn->failed)
+    return false;
+
+  for (;;)
+    {
+      char c = 0;
+      ssize_t n;
+
+      /* A stalled agent may still read FAILURE: refused, not broken. */
+      if (!wait_for (conn, POLLIN))
+        goto refused;
+      n = read (conn->fd, &c, 1);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        continue;
+      if (n < 0)
+        {
+          syslog (LOG_NOTICE, "reading from the agent failed: %m");
+          goto broken;
+        }
+      if (n == 0)
+        {
+          syslog (LOG_NOTICE, "the agent went away mid-line or mid-conversation");
+          goto broken;
+        }
+      if (c == '\n')
+        return true;
+      if (c == '\0')
+        {
+          syslog (LOG_NOTICE, "the agent sent a NUL byte");
+          goto refused;
+        }
+      /* The line and its '\n' must fit in WARD_WIRE_MAX_LINE. */
+      if (ward_secret_len (line) + 2 > WARD_WIRE_MAX_LINE || !ward_secret_append (line, &c, 1))
+        {
+          explicit_bzero (&c, sizeof c);
+          syslog (LOG_NOTICE, "the agent sent an oversized line");
+          goto refused;
+        }
+      explicit_bzero (&c, sizeof c);
+    }
+
+broken:
+  conn->dead = true;
+refused:
+  conn->failed = true;
+  ward_secret_clear (line);
+  return false;
+}
+
+static void
+free_responses (struct pam_response *resp, int n)
+{
+  for (int i = 0; i < n; i++)
+    {
+      if (resp[i].resp != NULL)
+        {
+          explicit_bzero (resp[i].resp, strlen (resp[i].resp));
+          free (resp[i].resp);
+        }
+    }
+  explicit_bzero (resp, (size_t) n * sizeof *resp);
+  free (resp);
+}
+
+static int
+conversation (int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+  Conn *conn = data;
+  g_autoptr(WardSecret) reply = ward_secret_new (WARD_WIRE_MAX_LINE);
+  struct pam_response *aresp;
+
+  *resp = NULL;
+  if (conn->failed)
+    return PAM_CONV_ERR;
+  conn->messages += n > 0 ? (unsigned) n : 0;
+  if (n <= 0 || n > PAM_MAX_NUM_MSG || conn->messages > MAX_MESSAGES)
+    {
+      syslog (LOG_NOTICE, "the PAM stack sent too many messages");
+      conn->failed = true;
+      return PAM_CONV_ERR;
+    }
+
+  aresp = calloc ((size_t) n, sizeof *aresp);
+  if (aresp == NULL)
+    return PAM_BUF_ERR;
+
+  for (int i = 0; i < n; i++)
+    {
+      const char *text = msg[i]->msg;
+
+      switch (msg[i]->msg_style)
+        {
+        case PAM_PROMPT_ECHO_OFF:
+        case PAM_PROMPT_ECHO_ON:
+          if (!send_message (conn, msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ?
+                                     WARD_WIRE_PROMPT_ECHO_OFF : WARD_WIRE_PROMPT_ECHO_ON, text))
+            goto error;
+          if (!read_line (conn, reply))
+            goto error;
+          /* PAM's API wants malloc()ed replies it frees itself: the one copy outside a
+           * WardSecret, wiped by us on error and by the modules (pam_unix overwrites) after. */
+          aresp[i].resp = malloc (ward_secret_len (reply) + 1);
+          if (aresp[i].resp == NULL)
+            goto error;
+          memcpy (aresp[i].resp, ward_secret_get (reply), ward_secret_len (reply) + 1);
+          ward_secret_clear (reply);
+          break;
+
+        case PAM_ERROR_MSG:
+          if (!send_message (conn, WARD_WIRE_ERROR_MSG, text))
+            goto error;
+          break;
+
+        case PAM_TEXT_INFO:
+          if (!send_message (conn, WARD_WIRE_TEXT_INFO, text))
+            goto error;
+          break;
+
+        default:
+          syslog (LOG_NOTICE, "unsupported PAM message style %d", msg[i]->msg_style);
+          goto error;
+        }
+    }
+
+  *resp = aresp;
+  return PAM_SUCCESS;
+
+error:
+  conn->failed = true;
+  free_responses (aresp, n);
+  return PAM_CONV_ERR;
+}
+
+/* The connection: fd 3 when systemd (or systemd-socket-activate) passed exactly one fd to this
+ * very process, else stdin. Either must be a connected AF_UNIX stream socket. */
+static int
+find_connection (void)
+{
+  const char *fds = secure_getenv ("LISTEN_FDS");
+  const char *pid = secure_getenv ("LISTEN_PID");
+  int fd = STDIN_FILENO;
+  int domain = 0, type = 0;
+  socklen_t len = sizeof domain;
+
+  if (fds != NULL && pid != NULL)
+    {
+      char *end = NULL;
+      long listen_pid = strtol (pid, &end, 10);
+
+      if (end == pid || *end != '\0' || listen_pid != (long) getpid () || strcmp (fds, "1") != 0)
+        return -1;
+      fd = 3;
+    }
+
+  if (getsockopt (fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX)
+    return -1;
+  len = sizeof type;
+  if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+    return -1;
+  return fd;
+}
+
+static int
+knob_ms (bool privileged, const char *name, int fallback)
+{
+  const char *value;
+  char *end = NULL;
+  long v;
+
+  if (privileged || (value = secure_getenv (name)) == NULL)
+    return fallback;
+  v = strtol (value, &end, 10);
+  if (end == value || *end != '\0' || v <= 0 || v > fallback)
+    return fallback;
+  return (int) v;
+}
+
+static bool
+report_to_polkitd (const char *address, uid_t agent_uid, const char *cookie, uid_t user_uid)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GVariant) result = NULL;
+  GVariantBuilder details;
+
+  bus = g_dbus_connection_new_for_address_sync (address,
+                                                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                NULL, NULL, &error);
+  if (bus == NULL)
+    {
+      syslog (LOG_ERR, "cannot reach the system bus: %s", error->message);
+      return false;
+    }
+
+  g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&details, "{sv}", "uid", g_variant_new_uint32 ((guint32) user_uid));
+  result = g_dbus_connection_call_sync (bus, "org.freedesktop.PolicyKit1",
+                                        "/org/freedesktop/PolicyKit1/Authority",
+                                        "org.freedesktop.PolicyKit1.Authority",
+                                        "AuthenticationAgentResponse2",
+                                        g_variant_new ("(us(sa{sv}))", (guint32) agent_uid, cookie,
+                                                       "unix-user", &details),
+                                        G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                        25 * 1000, NULL, &error);
+  if (result == NULL)
+    {
+      syslog (LOG_NOTICE, "polkitd refused the response: %s", error->message);
+      return false;
+    }
+  return true;
+}
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, _("Usage: %s\n"
+                  "\n"
+                  "Authenticates a user for polkit on behalf of the agent connected to its socket.\n"
+                  "Started by systemd through ward-helper.socket; not meant to be run by hand.\n"),
+           "ward-helper");
+}
+
+int
+main (int argc, char *argv[])
+{
+  /* The locale, like polkit's helper; then, only without privilege (H5), what pam_wrapper reads
+   * lazily in tests. */
+  const char *keep[] = { "LANG", "LANGUAGE", "LC_MESSAGES",
+                         "PAM_WRAPPER", "PAM_WRAPPER_SERVICE_DIR", "PAM_WRAPPER_DEBUGLEVEL",
+                         /* pam_wrapper 1.1.4's spelling of PAM_WRAPPER_DISABLE_DEEPBIND */
+                         "PAM_WRAPPER_DISABLE_DEEPBIND", "UID_WRAPPER_DISABLE_DEEPBIND" };
+  const size_t n_locale = 3;
+  char *kept[G_N_ELEMENTS (keep)] = { NULL, };
+  g_autofree char *bus_address = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *cookie = NULL;
+  g_autofree char *requester = NULL;
+  g_autoptr(WardSecret) line = NULL;
+  WardPeer peer = WARD_PEER_INIT;
+  Conn conn = { .fd = -1 };
+  struct pam_conv pam_conv = { conversation, &conn };
+  pam_handle_t *pamh = NULL;
+  const void *pam_user = NULL;
+  struct passwd *pw;
+  struct rlimit no_core = { 0, 0 };
+  const char *reason = NULL;
+  bool privileged;
+  uid_t user_uid;
+  int pam_status = PAM_SUCCESS;
+  int status = EXIT_FAILURE;
+
+  /* H4: before anything can hold a secret. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  setrlimit (RLIMIT_CORE, &no_core);
+  umask (0077);
+  signal (SIGPIPE, SIG_IGN);
+
+  if (argc > 1)
+    {
+      setlocale (LC_ALL, "");
+      bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+      bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+      textdomain (GETTEXT_PACKAGE);
+      if (argc == 2 && strcmp (argv[1], "--version") == 0)
+        {
+          printf ("ward-helper %s\n", PACKAGE_VERSION);
+          return EXIT_SUCCESS;
+        }
+      if (argc == 2 && strcmp (argv[1], "--help") == 0)
+        {
+          usage (stdout);
+          return EXIT_SUCCESS;
+        }
+      usage (stderr);
+      return EXIT_FAILURE;
+    }
+
+  privileged = getuid () == 0 || geteuid () == 0 || getauxval (AT_SECURE) != 0;
+
+  openlog ("ward-helper", LOG_PID | LOG_PERROR, LOG_AUTHPRIV);
+
+  conn.fd = find_connection ();
+  conn.read_timeout_ms = knob_ms (privileged, "WARD_HELPER_READ_TIMEOUT_MS", READ_TIMEOUT_MS);
+  conn.deadline = now_us () +
+                  (gint64) knob_ms (privileged, "WARD_HELPER_DEADLINE_MS", DEADLINE_MS) * 1000;
+  bus_address = privileged || secure_getenv ("DBUS_SYSTEM_BUS_ADDRESS") == NULL
+                  ? g_strdup (SYSTEM_BUS_ADDRESS)
+                  : g_strdup (secure_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
+
+  /* H4: PAM modules and the libraries they load see only the locale. */
+  for (size_t i = 0; i < G_N_ELEMENTS (keep); i++)
+    {
+      const char *v = secure_getenv (keep[i]);
+      if (privileged && i >= n_locale)
+        continue;
+      if (v != NULL && strlen (v) < 256)
+        kept[i] = g_strdup (v);
+    }
+  if (clearenv () != 0)
+    {
+      syslog (LOG_ERR, "cannot clear the environment");
+      goto out;
+    }
+  setenv ("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+  for (size_t i = 0; i < G_N_ELEMENTS (keep); i++)
+    {
+      if (kept[i] != NULL)
+        setenv (keep[i], kept[i], 1);
+      g_free (kept[i]);
+    }
+  setlocale (LC_ALL, "");
+
+  if (conn.fd < 0)
+    {
+      syslog (LOG_ERR, "no connected AF_UNIX stream socket on fd 3 (LISTEN_FDS) or stdin");
+      goto out;
+    }
+
+  /* H1: who is asking. */
+  if (!ward_peer_verify (conn.fd, &peer, &reason))
+    {
+      syslog (LOG_NOTICE, "refusing peer pid %d uid %d: %s", (int) peer.pid, (int) peer.uid,
+              reason);
+      goto out;
+    }
+  pw = getpwuid (peer.uid);
+  if (pw == NULL)
+    {
+      syslog (LOG_NOTICE, "refusing peer pid %d: uid %u has no user name", (int) peer.pid,
+              (unsigned) peer.uid);
+      goto out;
+    }
+  requester = g_strdup (pw->pw_name);
+
+  /* The request: user name line, cookie line. */
+  line = ward_secret_new (WARD_WIRE_MAX_LINE);
+  if (!read_line (&conn, line) || ward_secret_len (line) == 0)
+    {
+      syslog (LOG_NOTICE, "no valid user name from peer uid %u", (unsigned) peer.uid);
+      goto out;
+    }
+  user = g_strndup (ward_secret_get (line), ward_secret_len (line));
+  if (!read_line (&conn, line) || ward_secret_len (line) == 0)
+    {
+      syslog (LOG_NOTICE, "no valid cookie from peer uid %u", (unsigned) peer.uid);
+      goto out;
+    }
+  cookie = g_strndup (ward_secret_get (line), ward_secret_len (line));
+  ward_secret_clear (line);
+
+  pw = getpwnam (user);
+  if (pw == NULL)
+    {
+      syslog (LOG_NOTICE, "peer uid %u asked to authenticate an unknown user",
+              (unsigned) peer.uid);
+      goto out;
+    }
+  user_uid = pw->pw_uid;
+
+  /* PAM, as polkit's helper runs it, except PAM_RUSER: PAM defines it as the requesting user,
+   * which is the verified peer, not the user being authenticated (polkit sets the latter). */
+  pam_status = pam_start (WARD_PAM_SERVICE, user, &pam_conv, &pamh);
+  if (pam_status != PAM_SUCCESS)
+    {
+      syslog (LOG_ERR, "pam_start failed: %s", pam_strerror (pamh, pam_status));
+      pamh = NULL;
+      goto out;
+    }
+  pam_status = pam_set_item (pamh, PAM_RUSER, requester);
+  if (pam_status != PAM_SUCCESS)
+    {
+      syslog (LOG_ERR, "pam_set_item(PAM_RUSER) failed: %s", pam_strerror (pamh, pam_status));
+      goto out;
+    }
+  pam_status = pam_authenticate (pamh, 0);
+  if (pam_status != PAM_SUCCESS)
+    {
+      syslog (LOG_NOTICE, "authentication of %s for uid %u failed: %s", user, (unsigned) peer.uid,
+              pam_strerror (pamh, pam_status));
+      /* A broken connection or a timeout is not a wrong password. */
+      if (!conn.failed)
+        status = EXIT_AUTH_FAILED;
+      goto out;
+    }
+  pam_status = pam_acct_mgmt (pamh, 0);
+  if (pam_status != PAM_SUCCESS)
+    {
+      syslog (LOG_NOTICE, "account check of %s failed: %s", user, pam_strerror (pamh, pam_status));
+      goto out;
+    }
+  pam_status = pam_get_item (pamh, PAM_USER, &pam_user);
+  if (pam_status != PAM_SUCCESS || pam_user == NULL || strcmp (pam_user, user) != 0)
+    {
+      syslog (LOG_ERR, "PAM authenticated another user than %s", user);
+      goto out;
+    }
+  pam_end (pamh, pam_status);
+  pamh = NULL;
+
+  /* H1 again, right before vouching for the peer's uid. */
+  if (!ward_peer_still_there (&peer, &reason))
+    {
+      syslog (LOG_NOTICE, "not reporting for peer pid %d: %s", (int) peer.pid, reason);
+      goto out;
+    }
+  if (!report_to_polkitd (bus_address, peer.uid, cookie, user_uid))
+    goto out;
+
+  syslog (LOG_INFO, "authenticated %s for uid %u (pid %d)", user, (unsigned) peer.uid,
+          (int) peer.pid);
+  if (!send_message (&conn, WARD_WIRE_SUCCESS, NULL))
+    syslog (LOG_NOTICE, "the agent left before SUCCESS");
+  status = EXIT_SUCCESS;
+
+out:
+  if (pamh != NULL)
+    pam_end (pamh, pam_status);
+  if (status != EXIT_SUCCESS && conn.fd >= 0)
+    send_message (&conn, WARD_WIRE_FAILURE, NULL);
+  if (cookie != NULL)
+    explicit_bzero (cookie, strlen (cookie));
+  ward_peer_clear (&peer);
+  closelog ();
+  return status;
+}
