@@ -1,0 +1,551 @@
+/* tty-flow.c: see tty-flow.h.
+ *
+ * Security rules (HACKING.md, invariants 1 and 3):
+ *  1. The typed answer goes from the terminal's WardSecret straight to ward_session_respond(),
+ *     which clears it.
+ *  2. Everything shown that ward did not write (message, details, names, command line, PAM text)
+ *     passes through ward_text_sanitize() first; WardRequest's *_display fields already did.
+ */
+#include "config.h"
+
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+
+#include "tty-flow.h"
+#include "ward-session.h"
+#include "ward-text.h"
+
+/* polkit's GTK agents retry three times; pkttyagent gives up after one. */
+#define MAX_ATTEMPTS 3
+/* Details shown under the message; more than this is noise (or an attack on the screen). */
+#define MAX_DETAILS_SHOWN 8
+
+#define COLOUR_BOLD "\033[1m"
+#define COLOUR_RED "\033[1;31m"
+#define COLOUR_GREEN "\033[1;32m"
+#define COLOUR_RESET "\033[0m"
+
+struct _TtyFlow {
+  WardAgent *agent;
+  TtyTerminal *terminal;
+  GSourceFunc hangup;
+  gpointer hangup_data;
+  gulong begin_id;
+  gulong cancel_id;
+
+  GQueue queue;        /* handles waiting for the terminal */
+  gpointer current;    /* handle being shown, or NULL */
+  WardRequest *request; /* current's request (owned by the agent) */
+  GArray *usable;      /* indices into request->identities with a user name */
+  guint chosen;        /* index into request->identities */
+  guint attempts;
+  WardSession *session;
+  guint next_id;       /* idle that starts the next request */
+  guint wait_id;       /* polls for the foreground while a shell holds it */
+  gboolean shut_down;
+};
+
+static void start_attempt (TtyFlow *self);
+static void schedule_next (TtyFlow *self);
+
+static const char *
+style (TtyFlow *self, const char *code)
+{
+  return tty_terminal_get_colour (self->terminal) ? code : "";
+}
+
+static gboolean
+unref_later_cb (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+drop_session (TtyFlow *self)
+{
+  if (self->session == NULL)
+    return;
+
+  WardSession *session = g_steal_pointer (&self->session);
+  g_signal_handlers_disconnect_by_data (session, self);
+  ward_session_cancel (session);
+  /* We may be inside one of its signal emissions: let it finish before the last unref. */
+  g_idle_add (unref_later_cb, session);
+}
+
+/* Ends the current request: session stopped, terminal restored (tty-terminal rule 2), polkitd
+ * answered, next request scheduled. */
+static void
+end_request (TtyFlow *self, WardAgentOutcome outcome, const char *message)
+{
+  drop_session (self);
+  g_clear_handle_id (&self->wait_id, g_source_remove);
+  tty_terminal_release (self->terminal);
+
+  gpointer handle = g_steal_pointer (&self->current);
+  self->request = NULL;
+  g_clear_pointer (&self->usable, g_array_unref);
+  if (handle != NULL)
+    ward_agent_complete (self->agent, handle, outcome, message);
+
+  schedule_next (self);
+}
+
+static void
+print_result (TtyFlow *self, const char *colour, const char *text)
+{
+  tty_terminal_printf (self->terminal, "%s%s%s\n", style (self, colour), text,
+                       style (self, COLOUR_RESET));
+}
+
+static void
+hang_up (TtyFlow *self)
+{
+  tty_flow_shutdown (self);
+  if (self->hangup != NULL)
+    {
+      GSourceFunc hangup = self->hangup;
+      self->hangup = NULL;
+      hangup (self->hangup_data);
+    }
+}
+
+static void
+cancel_by_user (TtyFlow *self)
+{
+  print_result (self, COLOUR_RED, _("=== Authentication cancelled ==="));
+  end_request (self, WARD_AGENT_CANCELLED, "Cancelled by the user");
+}
+
+/* ---- the helper conversation ---- */
+
+static void
+on_answer (TtyTerminal *terminal, TtyLineResult result, WardSecret *line, gpointer user_data)
+{
+  TtyFlow *self = user_data;
+
+  switch (result)
+    {
+    case TTY_LINE_ENTER:
+      if (self->session != NULL)
+        ward_session_respond (self->session, line); /* rule 1: clears @line */
+      break;
+    case TTY_LINE_CANCEL:
+      cancel_by_user (self);
+      break;
+    case TTY_LINE_HANGUP:
+    default:
+      hang_up (self);
+      break;
+    }
+}
+
+static void
+on_session_request (WardSession *session, const char *prompt, gboolean echo_on,
+                    gpointer user_data)
+{
+  TtyFlow *self = user_data;
+  g_autofree char *clean = ward_text_sanitize (prompt, -1, WARD_TEXT_MAX_NAME,
+                                               WARD_TEXT_SINGLE_LINE);
+  g_autofree char *shown = NULL;
+
+  /* PAM prompts usually end in ": "; make sure the cursor does not touch the text. */
+  if (*clean == '\0')
+    shown = g_strdup (_("Password: "));
+  else if (g_str_has_suffix (clean, " "))
+    shown = g_steal_pointer (&clean);
+  else
+    shown = g_strconcat (clean, " ", NULL);
+
+  tty_terminal_read_line (self->terminal, shown, echo_on, on_answer, self);
+}
+
+static void
+on_session_text (WardSession *session, const char *text, gpointer user_data, gboolean error)
+{
+  TtyFlow *self = user_data;
+  g_autofree char *clean = ward_text_sanitize (text, -1, WARD_TEXT_MAX_MESSAGE,
+                                               WARD_TEXT_MULTILINE);
+  print_result (self, error ? COLOUR_RED : "", clean);
+}
+
+static void
+on_session_info (WardSession *session, const char *text, gpointer user_data)
+{
+  on_session_text (session, text, user_data, FALSE);
+}
+
+static void
+on_session_error (WardSession *session, const char *text, gpointer user_data)
+{
+  on_session_text (session, text, user_data, TRUE);
+}
+
+static void
+on_session_completed (WardSession *session, gboolean gained, gpointer user_data)
+{
+  TtyFlow *self = user_data;
+
+  drop_session (self);
+  tty_terminal_stop_reading (self->terminal);
+
+  if (gained)
+    {
+      print_result (self, COLOUR_GREEN, _("=== Authentication succeeded ==="));
+      end_request (self, WARD_AGENT_DONE, NULL);
+      return;
+    }
+
+  self->attempts++;
+  if (self->attempts < MAX_ATTEMPTS)
+    {
+      print_result (self, COLOUR_RED, _("Sorry, that did not work. Please try again."));
+      start_attempt (self);
+      return;
+    }
+
+  print_result (self, COLOUR_RED, _("=== Authentication failed ==="));
+  /* polkitd knows from the helper that nothing was gained; the call itself went fine. */
+  end_request (self, WARD_AGENT_DONE, NULL);
+}
+
+static void
+start_attempt (TtyFlow *self)
+{
+  WardIdentity *identity = g_ptr_array_index (self->request->identities, self->chosen);
+
+  self->session = ward_session_new (identity->name, self->request->cookie);
+  g_signal_connect (self->session, "request", G_CALLBACK (on_session_request), self);
+  g_signal_connect (self->session, "show-info", G_CALLBACK (on_session_info), self);
+  g_signal_connect (self->session, "show-error", G_CALLBACK (on_session_error), self);
+  g_signal_connect (self->session, "completed", G_CALLBACK (on_session_completed), self);
+  ward_session_initiate (self->session);
+}
+
+/* ---- identity choice ---- */
+
+static char *
+identity_label (WardIdentity *identity)
+{
+  if (identity->gecos_display != NULL && *identity->gecos_display != '\0' &&
+      g_strcmp0 (identity->gecos_display, identity->name_display) != 0)
+    return g_strdup_printf ("%s (%s)", identity->gecos_display, identity->name_display);
+  return g_strdup (identity->name_display);
+}
+
+static void
+start_identity (TtyFlow *self, guint index)
+{
+  WardIdentity *identity = g_ptr_array_index (self->request->identities, index);
+  g_autofree char *label = identity_label (identity);
+
+  self->chosen = index;
+  self->attempts = 0;
+  tty_terminal_printf (self->terminal, _("Authenticating as: %s\n"), label);
+  start_attempt (self);
+}
+
+static guint
+default_choice (TtyFlow *self)
+{
+  guint preferred = ward_request_default_identity (self->request, (guint32) getuid ());
+
+  for (guint i = 0; i < self->usable->len; i++)
+    if (g_array_index (self->usable, guint, i) == preferred)
+      return i;
+  return 0;
+}
+
+static void ask_identity (TtyFlow *self);
+
+static void
+on_identity_answer (TtyTerminal *terminal, TtyLineResult result, WardSecret *line,
+                    gpointer user_data)
+{
+  TtyFlow *self = user_data;
+
+  if (result == TTY_LINE_CANCEL)
+    {
+      cancel_by_user (self);
+      return;
+    }
+  if (result != TTY_LINE_ENTER)
+    {
+      hang_up (self);
+      return;
+    }
+
+  g_autofree char *answer = g_strstrip (g_strdup (ward_secret_get (line)));
+  guint32 number = 0;
+  if (*answer == '\0')
+    number = default_choice (self) + 1;
+  else if (!ward_parse_uint32 (answer, &number))
+    number = 0;
+
+  if (number < 1 || number > self->usable->len)
+    {
+      tty_terminal_printf (self->terminal, _("Please type a number from 1 to %u.\n"),
+                           self->usable->len);
+      ask_identity (self);
+      return;
+    }
+  start_identity (self, g_array_index (self->usable, guint, number - 1));
+}
+
+static void
+ask_identity (TtyFlow *self)
+{
+  g_autofree char *prompt = g_strdup_printf (_("Authenticate as which user? [%u]: "),
+                                             default_choice (self) + 1);
+  tty_terminal_read_line (self->terminal, prompt, TRUE, on_identity_answer, self);
+}
+
+static void
+list_identities (TtyFlow *self)
+{
+  guint def = default_choice (self);
+
+  tty_terminal_print (self->terminal, _("Several users may authorize this:\n"));
+  for (guint i = 0; i < self->usable->len; i++)
+    {
+      WardIdentity *identity =
+        g_ptr_array_index (self->request->identities, g_array_index (self->usable, guint, i));
+      g_autofree char *label = identity_label (identity);
+      tty_terminal_printf (self->terminal, "  %u. %s%s\n", i + 1, label,
+                           i == def ? _(" (default)") : "");
+    }
+  ask_identity (self);
+}
+
+/* ---- the header ---- */
+
+static gboolean
+is_internal_detail (const char *key)
+{
+  return g_str_has_prefix (key, "polkit.");
+}
+
+static void
+print_header (TtyFlow *self)
+{
+  WardRequest *request = self->request;
+  g_autofree char *message = ward_text_sanitize (request->message, -1, WARD_TEXT_MAX_MESSAGE,
+                                                 WARD_TEXT_MULTILINE);
+  g_autofree char *action = ward_text_sanitize (request->action_id, -1, WARD_TEXT_MAX_NAME,
+                                                WARD_TEXT_SINGLE_LINE);
+
+  tty_terminal_printf (self->terminal, "%s%s%s\n", style (self, COLOUR_BOLD),
+                       _("=== Authentication required ==="), style (self, COLOUR_RESET));
+  tty_terminal_printf (self->terminal, "%s\n", message);
+  tty_terminal_printf (self->terminal, _("  Action:       %s\n"), action);
+
+  if (request->details != NULL)
+    {
+      g_autoptr (GList) keys = g_hash_table_get_keys (request->details);
+      keys = g_list_sort (keys, (GCompareFunc) g_strcmp0);
+      guint shown = 0;
+      for (GList *l = keys; l != NULL && shown < MAX_DETAILS_SHOWN; l = l->next)
+        {
+          const char *key = l->data;
+          if (is_internal_detail (key))
+            continue;
+          g_autofree char *clean_key = ward_text_sanitize (key, -1, 32, WARD_TEXT_SINGLE_LINE);
+          g_autofree char *clean_value =
+            ward_text_sanitize (g_hash_table_lookup (request->details, key), -1, 200,
+                                WARD_TEXT_SINGLE_LINE);
+          tty_terminal_printf (self->terminal, "  %s: %s\n", clean_key, clean_value);
+          shown++;
+        }
+    }
+
+  WardRequester *requester = request->requester;
+  if (requester != NULL && requester->pid != 0)
+    {
+      const char *cmdline = requester->cmdline_display != NULL ? requester->cmdline_display
+                                                               : _("(unknown program)");
+      const char *user = requester->user_display != NULL ? requester->user_display
+                                                         : _("unknown user");
+      tty_terminal_printf (self->terminal, _("  Requested by: %s\n"), cmdline);
+      tty_terminal_printf (self->terminal,
+                           _("                (pid %u, user %s; as reported by the process)\n"),
+                           requester->pid, user);
+    }
+}
+
+/* ---- the queue ---- */
+
+static void
+show_request (TtyFlow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!tty_terminal_acquire (self->terminal, &error))
+    {
+      g_message ("%s", error->message);
+      end_request (self, WARD_AGENT_FAILED, "Cannot use the terminal");
+      return;
+    }
+
+  tty_terminal_print (self->terminal, "\n");
+  print_header (self);
+
+  if (self->usable->len == 0)
+    {
+      print_result (self, COLOUR_RED, _("No user who may authorize this exists on this system."));
+      end_request (self, WARD_AGENT_FAILED, "No usable identity");
+      return;
+    }
+  if (self->usable->len == 1)
+    {
+      start_identity (self, g_array_index (self->usable, guint, 0));
+      return;
+    }
+  list_identities (self);
+}
+
+static gboolean
+wait_foreground_cb (gpointer user_data)
+{
+  TtyFlow *self = user_data;
+
+  if (tty_terminal_should_wait_for_foreground (self->terminal))
+    return G_SOURCE_CONTINUE;
+  self->wait_id = 0;
+  show_request (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_request (TtyFlow *self, gpointer handle)
+{
+  self->current = handle;
+  self->request = ward_agent_get_request (self->agent, handle);
+  self->usable = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; i < self->request->identities->len; i++)
+    {
+      WardIdentity *identity = g_ptr_array_index (self->request->identities, i);
+      if (identity->name != NULL)
+        g_array_append_val (self->usable, i);
+    }
+
+  if (tty_terminal_should_wait_for_foreground (self->terminal))
+    {
+      /* The shell is at its prompt: taking the terminal would hand it the password or make it
+       * exit. Ask for `fg` and wait (polkitd may still cancel meanwhile). */
+      tty_terminal_print (self->terminal,
+                          _("\nward-tty: an authentication request is waiting; "
+                            "type \"fg\" to answer it.\n"));
+      self->wait_id = g_timeout_add (200, wait_foreground_cb, self);
+      return;
+    }
+  show_request (self);
+}
+
+static gboolean
+next_cb (gpointer user_data)
+{
+  TtyFlow *self = user_data;
+
+  self->next_id = 0;
+  if (self->current != NULL || self->shut_down)
+    return G_SOURCE_REMOVE;
+  gpointer handle = g_queue_pop_head (&self->queue);
+  if (handle != NULL)
+    start_request (self, handle);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_next (TtyFlow *self)
+{
+  if (self->next_id == 0 && !self->shut_down && !g_queue_is_empty (&self->queue))
+    self->next_id = g_idle_add (next_cb, self);
+}
+
+static void
+on_begin (WardAgent *agent, WardRequest *request, gpointer handle, gpointer user_data)
+{
+  TtyFlow *self = user_data;
+
+  if (self->shut_down)
+    {
+      ward_agent_complete (agent, handle, WARD_AGENT_CANCELLED, "The agent is exiting");
+      return;
+    }
+  g_queue_push_tail (&self->queue, handle);
+  if (self->current == NULL)
+    schedule_next (self);
+}
+
+static void
+on_cancel (WardAgent *agent, gpointer handle, gpointer user_data)
+{
+  TtyFlow *self = user_data;
+
+  if (handle == self->current)
+    {
+      tty_terminal_stop_reading (self->terminal);
+      print_result (self, COLOUR_RED,
+                    _("=== Authentication cancelled by the system (the request was withdrawn "
+                      "or timed out) ==="));
+      end_request (self, WARD_AGENT_CANCELLED, "Cancelled by polkitd");
+      return;
+    }
+  if (g_queue_remove (&self->queue, handle))
+    ward_agent_complete (agent, handle, WARD_AGENT_CANCELLED, "Cancelled by polkitd");
+}
+
+TtyFlow *
+tty_flow_new (WardAgent *agent, TtyTerminal *terminal, GSourceFunc hangup, gpointer hangup_data)
+{
+  TtyFlow *self = g_new0 (TtyFlow, 1);
+
+  self->agent = g_object_ref (agent);
+  self->terminal = terminal;
+  self->hangup = hangup;
+  self->hangup_data = hangup_data;
+  g_queue_init (&self->queue);
+  self->begin_id = g_signal_connect (agent, "begin", G_CALLBACK (on_begin), self);
+  self->cancel_id = g_signal_connect (agent, "cancel", G_CALLBACK (on_cancel), self);
+  return self;
+}
+
+void
+tty_flow_shutdown (TtyFlow *self)
+{
+  if (self->shut_down)
+    return;
+  self->shut_down = TRUE;
+  g_clear_handle_id (&self->next_id, g_source_remove);
+  g_clear_handle_id (&self->wait_id, g_source_remove);
+
+  if (self->current != NULL)
+    {
+      tty_terminal_stop_reading (self->terminal);
+      tty_terminal_print (self->terminal, "\n");
+      print_result (self, COLOUR_RED, _("=== Authentication cancelled ==="));
+    }
+  drop_session (self);
+  tty_terminal_release (self->terminal);
+
+  gpointer handle;
+  if (self->current != NULL)
+    end_request (self, WARD_AGENT_CANCELLED, "The agent is exiting");
+  while ((handle = g_queue_pop_head (&self->queue)) != NULL)
+    ward_agent_complete (self->agent, handle, WARD_AGENT_CANCELLED, "The agent is exiting");
+}
+
+void
+tty_flow_free (TtyFlow *self)
+{
+  if (self == NULL)
+    return;
+  tty_flow_shutdown (self);
+  g_clear_signal_handler (&self->begin_id, self->agent);
+  g_clear_signal_handler (&self->cancel_id, self->agent);
+  g_object_unref (self->agent);
+  g_free (self);
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""The part of tools/demo that runs inside the polkit world (as root): starts ward-helper behind
+socket activation and the run0-style backend, then runs `ward-run0-demo id` as bob on this
+terminal (or, without a terminal, in a pseudo-terminal answered automatically)."""
+
+import os
+import subprocess
+import sys
+
+import pexpect
+
+import wardworld as ww
+
+build = sys.argv[1]
+command = sys.argv[2:] or ["id"]
+agent = os.path.join(build, "agent-tty", "ward-tty")
+helper = os.path.join(build, "helper", "ward-helper")
+backend = os.path.join(build, "tests", "run0-style", "ward-run0-backend")
+demo = os.path.join(build, "tests", "run0-style", "ward-run0-demo")
+world = ww.world_dir()
+
+# ward-helper.socket, as systemd would run it (Accept=yes, SocketMode=0666).
+os.makedirs("/run/ward", exist_ok=True)
+log = open(os.path.join(world, "ward-helper.log"), "ab")
+subprocess.Popen(["systemd-socket-activate", "--accept", "-l", "/run/ward/helper.socket", helper],
+                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+ww.wait_for(lambda: os.path.exists("/run/ward/helper.socket"), 10,
+            message="ward-helper's socket did not appear")
+os.chmod("/run/ward/helper.socket", 0o666)
+
+# The org.freedesktop.systemd1 stand-in that checks manage-units with polkitd.
+subprocess.Popen([backend, "--log", os.path.join(world, "run0-backend.log")],
+                 stdin=subprocess.DEVNULL, start_new_session=True)
+ww.wait_for(lambda: ww.name_has_owner("org.freedesktop.systemd1"), 10,
+            message="the run0-style backend did not start")
+
+argv = [demo, "--agent", agent] + command
+print("demo: a private polkit world is up (polkitd, ward-helper.socket, a systemd-like backend).")
+print("demo: as bob (a plain user):  ward-run0-demo " + " ".join(command))
+
+if os.isatty(0):
+    print("demo: administrators are alice (password: alice-secret) and carol (carol-secret).\n",
+          flush=True)
+    env = ww.user_env("bob", {"TERM": os.environ.get("TERM", "xterm")})
+    rc = subprocess.call(ww.user_argv("bob", argv), env=env, cwd=ww.user_env("bob")["HOME"])
+    sys.exit(rc)
+
+print("demo: no terminal on stdin, so the demo answers the prompts itself (alice, alice-secret).",
+      flush=True)
+child = ww.run_as("bob", argv, timeout=60, encoding="utf-8", codec_errors="replace")
+child.logfile_read = sys.stdout
+child.expect_exact("Authenticate as which user? [1]: ")
+child.sendline("")
+child.expect_exact("Password: ")
+child.sendline(ww.USERS["alice"]["password"])
+child.expect(pexpect.EOF)
+child.close()
+print("\ndemo: ward-run0-demo exited with status %s" % child.exitstatus)
+sys.exit(child.exitstatus or 0)
