@@ -1,0 +1,843 @@
+/* ward-auth-window.c: the authentication dialog's window.
+ *
+ * Security rules (HACKING.md):
+ *  1. Every string shown here came from polkitd, the requesting process or PAM and is
+ *     untrusted: it goes through ward_text_sanitize() and into labels that never parse markup.
+ *  2. The password stays in GtkPasswordEntry's secure buffer until the moment it is copied into
+ *     a WardSecret and written to the helper; the entry is cleared right after the copy.
+ *  3. The icon name is looked up only when it is a plain name (ward_gtk_sanitize_icon_name).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n.h>
+
+#include "ward-auth-window.h"
+#include "ward-gtk-ipc.h"
+#include "ward-secret.h"
+#include "ward-session.h"
+#include "ward-text.h"
+
+#define MAX_PROMPT_CHARS 80
+#define MAX_VENDOR_CHARS 256
+
+struct _WardAuthWindow
+{
+  GtkWindow parent_instance;
+
+  WardRequest *request;
+  guint32 invoking_uid;
+  char *dump_path;
+
+  WardSession *session;
+  guint attempts;
+  gboolean awaiting_response; /* the helper asked and the user has not answered yet */
+  gboolean echo_on;
+  gboolean finished;
+
+  GCancellable *cancellable;
+
+  GtkWidget *icon;
+  GtkWidget *heading;
+  GtkWidget *message;
+  GtkWidget *requester;
+  GtkWidget *requester_detail;
+  GtkWidget *identity_label;
+  GtkWidget *identity_dropdown;
+  GtkWidget *identity_single;
+  GtkWidget *prompt_label;
+  GtkWidget *password_entry;
+  GtkWidget *plain_entry;
+  GtkWidget *info;
+  GtkWidget *error;
+  GtkWidget *action_value;
+  GtkWidget *vendor_value;
+  GtkWidget *vendor_url_value;
+  GtkWidget *spinner;
+  GtkWidget *expander;
+  GtkWidget *cancel_button;
+  GtkWidget *ok_button;
+};
+
+G_DEFINE_FINAL_TYPE (WardAuthWindow, ward_auth_window, GTK_TYPE_WINDOW)
+
+enum {
+  SIGNAL_FINISHED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void start_session (WardAuthWindow *self);
+
+static const char *
+label_text (GtkWidget *label)
+{
+  return gtk_widget_get_visible (label) ? gtk_label_get_text (GTK_LABEL (label)) : "";
+}
+
+/* Test hook: writes what the labels show, as GVariant text, so a test can check that hostile
+ * text is displayed literally. Never the password: it is not in any label. */
+static void
+dump_state (WardAuthWindow *self)
+{
+  if (self->dump_path == NULL)
+    return;
+
+  GVariantBuilder builder;
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_builder_add (&builder, "{ss}", "title", gtk_window_get_title (GTK_WINDOW (self)));
+  g_variant_builder_add (&builder, "{ss}", "heading", label_text (self->heading));
+  g_variant_builder_add (&builder, "{ss}", "message", label_text (self->message));
+  g_variant_builder_add (&builder, "{ss}", "message-use-markup",
+                         gtk_label_get_use_markup (GTK_LABEL (self->message)) ? "true" : "false");
+  g_variant_builder_add (&builder, "{ss}", "requester", label_text (self->requester));
+  g_variant_builder_add (&builder, "{ss}", "requester-detail", label_text (self->requester_detail));
+  g_variant_builder_add (&builder, "{ss}", "prompt", label_text (self->prompt_label));
+  g_variant_builder_add (&builder, "{ss}", "info", label_text (self->info));
+  g_variant_builder_add (&builder, "{ss}", "error", label_text (self->error));
+  g_variant_builder_add (&builder, "{ss}", "action", label_text (self->action_value));
+  g_variant_builder_add (&builder, "{ss}", "vendor", label_text (self->vendor_value));
+  g_variant_builder_add (&builder, "{ss}", "vendor-url", label_text (self->vendor_url_value));
+  g_variant_builder_add (&builder, "{ss}", "icon",
+                         gtk_image_get_icon_name (GTK_IMAGE (self->icon)) ?: "");
+  g_autofree char *attempts = g_strdup_printf ("%u", self->attempts);
+  g_variant_builder_add (&builder, "{ss}", "attempts", attempts);
+  gboolean expanded = gtk_expander_get_expanded (GTK_EXPANDER (self->expander));
+  g_variant_builder_add (&builder, "{ss}", "details-expanded", expanded ? "true" : "false");
+  g_variant_builder_add (&builder, "{ss}", "awaiting-response",
+                         self->awaiting_response ? "true" : "false");
+  g_variant_builder_add (&builder, "{ss}", "echo", self->echo_on ? "true" : "false");
+  gboolean dark = FALSE;
+  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
+  g_variant_builder_add (&builder, "{ss}", "prefer-dark", dark ? "true" : "false");
+  /* How many characters the entry holds, never what they are. */
+  GtkWidget *entry = self->echo_on ? self->plain_entry : self->password_entry;
+  g_autofree char *chars = g_strdup_printf (
+    "%ld", g_utf8_strlen (gtk_editable_get_text (GTK_EDITABLE (entry)), -1));
+  g_variant_builder_add (&builder, "{ss}", "entry-chars", chars);
+  GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (self));
+  gboolean focus_in_entry = focus != NULL &&
+                            (focus == entry || gtk_widget_is_ancestor (focus, entry));
+  g_variant_builder_add (&builder, "{ss}", "focus-in-entry", focus_in_entry ? "true" : "false");
+
+  GString *identities = g_string_new (NULL);
+  GListModel *model = gtk_drop_down_get_model (GTK_DROP_DOWN (self->identity_dropdown));
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      const char *item = gtk_string_list_get_string (GTK_STRING_LIST (model), i);
+      g_string_append_printf (identities, "%s%s", i > 0 ? "\n" : "", item);
+    }
+  g_variant_builder_add (&builder, "{ss}", "identities", identities->str);
+  g_variant_builder_add (&builder, "{ss}", "identity-single",
+                         gtk_widget_get_visible (self->identity_single) ? "true" : "false");
+  g_string_free (identities, TRUE);
+  g_autofree char *selected = g_strdup_printf (
+    "%u", gtk_drop_down_get_selected (GTK_DROP_DOWN (self->identity_dropdown)));
+  g_variant_builder_add (&builder, "{ss}", "identity-selected", selected);
+
+  g_autoptr(GVariant) state = g_variant_ref_sink (g_variant_builder_end (&builder));
+  g_autofree char *text = g_variant_print (state, FALSE);
+  g_autoptr(GError) error = NULL;
+  if (!g_file_set_contents_full (self->dump_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                 &error))
+    g_message ("cannot write the dialog state: %s", error->message);
+}
+
+static void
+set_label (GtkWidget *label, const char *untrusted, gsize max_chars, WardTextFlags flags)
+{
+  g_autofree char *safe = ward_text_sanitize (untrusted, -1, max_chars, flags);
+
+  g_strchomp (safe);
+  gtk_label_set_text (GTK_LABEL (label), safe);
+  gtk_widget_set_visible (label, safe[0] != '\0');
+}
+
+static void
+finish (WardAuthWindow *self, WardGtkIpcOutcome outcome)
+{
+  if (self->finished)
+    return;
+  self->finished = TRUE;
+  self->awaiting_response = FALSE;
+  dump_state (self);
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, (int) outcome);
+}
+
+static void
+stop_session (WardAuthWindow *self)
+{
+  if (self->session == NULL)
+    return;
+
+  /* Detach first: the cancelled conversation's "completed" must not count as an attempt. */
+  WardSession *session = g_steal_pointer (&self->session);
+  g_signal_handlers_disconnect_by_data (session, self);
+  ward_session_cancel (session);
+  g_object_unref (session);
+  self->awaiting_response = FALSE;
+}
+
+/* Empties an entry. GTK 4.8's password buffer only moves the terminating NUL when text is
+ * deleted, so the old bytes would stay in its (secure) memory: overwrite them in place with as
+ * many filler bytes first. */
+static void
+wipe_entry (GtkWidget *entry)
+{
+  gsize len = strlen (gtk_editable_get_text (GTK_EDITABLE (entry)));
+
+  if (len > 0)
+    {
+      g_autofree char *filler = g_strnfill (len, ' ');
+      gtk_editable_set_text (GTK_EDITABLE (entry), filler);
+    }
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+}
+
+static GtkWidget *
+active_entry (WardAuthWindow *self)
+{
+  return self->echo_on ? self->plain_entry : self->password_entry;
+}
+
+static void
+set_input_sensitive (WardAuthWindow *self, gboolean sensitive)
+{
+  /* Move the focus off an entry before it turns insensitive, or GtkText misses its focus-out. */
+  if (!sensitive)
+    gtk_window_set_focus (GTK_WINDOW (self), NULL);
+  gtk_widget_set_sensitive (self->password_entry, sensitive);
+  gtk_widget_set_sensitive (self->plain_entry, sensitive);
+  gtk_widget_set_sensitive (self->ok_button, sensitive);
+  gtk_widget_set_visible (self->spinner, !sensitive && !self->finished);
+  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), !sensitive && !self->finished);
+}
+
+static void
+on_session_request (WardSession *session, const char *prompt, gboolean echo_on, gpointer data)
+{
+  WardAuthWindow *self = data;
+  g_autofree char *safe = ward_text_sanitize (prompt, -1, MAX_PROMPT_CHARS, WARD_TEXT_SINGLE_LINE);
+
+  g_strstrip (safe);
+  if (safe[0] == '\0')
+    {
+      g_free (safe);
+      safe = g_strdup (_("Password:"));
+    }
+
+  /* A mnemonic on the prompt's first letter; underscores in PAM's text are doubled so that
+   * they show as themselves. */
+  g_auto(GStrv) parts = g_strsplit (safe, "_", -1);
+  g_autofree char *escaped = g_strjoinv ("__", parts);
+  g_autofree char *with_mnemonic = g_strconcat ("_", escaped, NULL);
+
+  self->echo_on = echo_on;
+  gtk_widget_set_visible (self->password_entry, !echo_on);
+  gtk_widget_set_visible (self->plain_entry, echo_on);
+  gtk_label_set_text_with_mnemonic (GTK_LABEL (self->prompt_label), with_mnemonic);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (self->prompt_label), active_entry (self));
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (active_entry (self)),
+                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->prompt_label, NULL,
+                                  -1);
+  gtk_widget_set_visible (self->prompt_label, TRUE);
+
+  self->awaiting_response = TRUE;
+  set_input_sensitive (self, TRUE);
+  gtk_widget_grab_focus (active_entry (self));
+  dump_state (self);
+}
+
+static void
+on_session_show_info (WardSession *session, const char *text, gpointer data)
+{
+  WardAuthWindow *self = data;
+
+  set_label (self->info, text, WARD_TEXT_MAX_MESSAGE, WARD_TEXT_MULTILINE);
+  dump_state (self);
+}
+
+static void
+on_session_show_error (WardSession *session, const char *text, gpointer data)
+{
+  WardAuthWindow *self = data;
+
+  set_label (self->error, text, WARD_TEXT_MAX_MESSAGE, WARD_TEXT_MULTILINE);
+  dump_state (self);
+}
+
+static void
+on_session_completed (WardSession *session, gboolean gained_authorization, gpointer data)
+{
+  WardAuthWindow *self = data;
+
+  g_signal_handlers_disconnect_by_data (session, self);
+  g_clear_object (&self->session);
+  self->awaiting_response = FALSE;
+
+  if (gained_authorization)
+    {
+      finish (self, WARD_GTK_IPC_OUTCOME_DONE);
+      return;
+    }
+
+  self->attempts++;
+  if (self->attempts >= WARD_AUTH_WINDOW_MAX_ATTEMPTS)
+    {
+      /* polkitd learns from the helper that nothing was granted. */
+      finish (self, WARD_GTK_IPC_OUTCOME_DONE);
+      return;
+    }
+
+  gtk_label_set_text (GTK_LABEL (self->error),
+                      _("Sorry, that did not work. Please try again."));
+  gtk_widget_set_visible (self->error, TRUE);
+  gtk_widget_set_visible (self->info, FALSE);
+  start_session (self);
+}
+
+static const WardIdentity *
+selected_identity (WardAuthWindow *self)
+{
+  guint index = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->identity_dropdown));
+
+  if (index >= self->request->identities->len)
+    index = 0;
+  return g_ptr_array_index (self->request->identities, index);
+}
+
+static void
+start_session (WardAuthWindow *self)
+{
+  const WardIdentity *identity = selected_identity (self);
+
+  stop_session (self);
+  wipe_entry (self->password_entry);
+  wipe_entry (self->plain_entry);
+  set_input_sensitive (self, FALSE);
+
+  if (identity->name == NULL)
+    {
+      gtk_label_set_text (GTK_LABEL (self->error),
+                          _("This user does not exist on this system."));
+      gtk_widget_set_visible (self->error, TRUE);
+      gtk_widget_set_visible (self->spinner, FALSE);
+      dump_state (self);
+      return;
+    }
+
+  self->session = ward_session_new (identity->name, self->request->cookie);
+  g_signal_connect (self->session, "request", G_CALLBACK (on_session_request), self);
+  g_signal_connect (self->session, "show-info", G_CALLBACK (on_session_show_info), self);
+  g_signal_connect (self->session, "show-error", G_CALLBACK (on_session_show_error), self);
+  g_signal_connect (self->session, "completed", G_CALLBACK (on_session_completed), self);
+  dump_state (self);
+  ward_session_initiate (self->session);
+}
+
+static void
+submit (WardAuthWindow *self)
+{
+  if (!self->awaiting_response || self->session == NULL)
+    return;
+
+  GtkEditable *entry = GTK_EDITABLE (active_entry (self));
+  /* Rule 2: straight from the entry's buffer into the secret, then the entry is emptied. */
+  const char *text = gtk_editable_get_text (entry);
+  g_autoptr(WardSecret) secret = ward_secret_new (WARD_SECRET_DEFAULT_CAPACITY);
+  gboolean fits = ward_secret_append (secret, text, strlen (text));
+  text = NULL;
+  wipe_entry (GTK_WIDGET (entry));
+
+  if (!fits)
+    {
+      gtk_label_set_text (GTK_LABEL (self->error), _("That answer is too long."));
+      gtk_widget_set_visible (self->error, TRUE);
+      gtk_widget_grab_focus (GTK_WIDGET (entry));
+      dump_state (self);
+      return;
+    }
+
+  self->awaiting_response = FALSE;
+  gtk_widget_set_visible (self->info, FALSE);
+  set_input_sensitive (self, FALSE);
+  dump_state (self);
+  ward_session_respond (self->session, secret);
+}
+
+static void
+cancel (WardAuthWindow *self)
+{
+  stop_session (self);
+  wipe_entry (self->password_entry);
+  wipe_entry (self->plain_entry);
+  finish (self, WARD_GTK_IPC_OUTCOME_CANCELLED);
+}
+
+static void
+on_ok_clicked (GtkButton *button, gpointer data)
+{
+  submit (WARD_AUTH_WINDOW (data));
+}
+
+static void
+on_cancel_clicked (GtkButton *button, gpointer data)
+{
+  cancel (WARD_AUTH_WINDOW (data));
+}
+
+static void
+on_identity_selected (GObject *dropdown, GParamSpec *pspec, gpointer data)
+{
+  WardAuthWindow *self = data;
+
+  if (self->finished)
+    return;
+  /* Another identity means another conversation; it does not count as a failed attempt. */
+  gtk_widget_set_visible (self->error, FALSE);
+  gtk_widget_set_visible (self->info, FALSE);
+  start_session (self);
+}
+
+static gboolean
+escape_cb (GtkWidget *widget, GVariant *args, gpointer data)
+{
+  cancel (WARD_AUTH_WINDOW (widget));
+  return TRUE;
+}
+
+static gboolean
+ward_auth_window_close_request (GtkWindow *window)
+{
+  /* The window manager's close button cancels; the owner destroys the window on "finished". */
+  cancel (WARD_AUTH_WINDOW (window));
+  return TRUE;
+}
+
+/* The vendor is not part of BeginAuthentication: ask polkitd, as any user may. */
+static void
+on_enumerate_actions (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                             &error);
+  if (reply == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("cannot look up the action's vendor: %s", error->message);
+      return;
+    }
+
+  WardAuthWindow *self = data;
+  g_autoptr(GVariantIter) iter = NULL;
+  const char *action_id, *vendor, *vendor_url;
+
+  g_variant_get (reply, "(a(ssssssuuua{ss}))", &iter);
+  while (g_variant_iter_next (iter, "(&s&s&s&s&s&suuu@a{ss})", &action_id, NULL, NULL, &vendor,
+                              &vendor_url, NULL, NULL, NULL, NULL, NULL))
+    {
+      if (g_strcmp0 (action_id, self->request->action_id) != 0)
+        continue;
+      if (vendor[0] != '\0')
+        set_label (self->vendor_value, vendor, MAX_VENDOR_CHARS, WARD_TEXT_SINGLE_LINE);
+      if (vendor_url[0] != '\0')
+        set_label (self->vendor_url_value, vendor_url, MAX_VENDOR_CHARS, WARD_TEXT_SINGLE_LINE);
+      break;
+    }
+  dump_state (self);
+}
+
+static void
+on_system_bus (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = g_bus_get_finish (result, &error);
+
+  if (bus == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("no system bus for the vendor lookup: %s", error->message);
+      return;
+    }
+
+  WardAuthWindow *self = data;
+  const char *const *langs = g_get_language_names ();
+  g_dbus_connection_call (bus, "org.freedesktop.PolicyKit1",
+                          "/org/freedesktop/PolicyKit1/Authority",
+                          "org.freedesktop.PolicyKit1.Authority", "EnumerateActions",
+                          g_variant_new ("(s)", langs[0] != NULL ? langs[0] : ""),
+                          G_VARIANT_TYPE ("(a(ssssssuuua{ss}))"), G_DBUS_CALL_FLAGS_NONE, 5000,
+                          self->cancellable, on_enumerate_actions, self);
+}
+
+static GtkWidget *
+field_label (const char *text_with_mnemonic)
+{
+  GtkWidget *label = gtk_label_new_with_mnemonic (text_with_mnemonic);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 1.0);
+  gtk_widget_set_valign (label, GTK_ALIGN_BASELINE);
+  gtk_widget_add_css_class (label, "dim-label");
+  return label;
+}
+
+static GtkWidget *
+value_label (void)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  /* Plain text only (rule 1): use-markup stays FALSE on every label that shows outside text. */
+  gtk_label_set_use_markup (GTK_LABEL (label), FALSE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_widget_set_valign (label, GTK_ALIGN_BASELINE);
+  /* A selectable label would otherwise be a focus stop before the entry. */
+  gtk_widget_set_focusable (label, FALSE);
+  return label;
+}
+
+static void
+install_css (void)
+{
+  static gboolean installed;
+  if (installed)
+    return;
+  installed = TRUE;
+
+  g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_data (provider,
+                                   ".ward-heading { font-weight: bold; font-size: 1.2em; }\n"
+                                   ".ward-detail { font-size: 0.9em; }\n",
+                                   -1);
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+static void
+build_ui (WardAuthWindow *self)
+{
+  GtkWidget *outer = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
+  /* A fixed width: the wrapped labels' height is then measured for it, with no slack below. */
+  gtk_widget_set_size_request (outer, 420, -1);
+  gtk_widget_set_margin_top (outer, 20);
+  gtk_widget_set_margin_bottom (outer, 18);
+  gtk_widget_set_margin_start (outer, 20);
+  gtk_widget_set_margin_end (outer, 20);
+  gtk_window_set_child (GTK_WINDOW (self), outer);
+
+  /* Icon beside the heading and the message. */
+  GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 16);
+  gtk_box_append (GTK_BOX (outer), top);
+  self->icon = gtk_image_new ();
+  gtk_image_set_pixel_size (GTK_IMAGE (self->icon), 48);
+  gtk_widget_add_css_class (self->icon, "dim-label");
+  gtk_widget_set_valign (self->icon, GTK_ALIGN_START);
+  gtk_box_append (GTK_BOX (top), self->icon);
+
+  GtkWidget *texts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_set_hexpand (texts, TRUE);
+  gtk_box_append (GTK_BOX (top), texts);
+  self->heading = gtk_label_new (_("Authentication Required"));
+  gtk_label_set_xalign (GTK_LABEL (self->heading), 0.0);
+  gtk_label_set_wrap (GTK_LABEL (self->heading), TRUE);
+  gtk_widget_add_css_class (self->heading, "ward-heading");
+  gtk_box_append (GTK_BOX (texts), self->heading);
+  self->message = value_label ();
+  gtk_box_append (GTK_BOX (texts), self->message);
+
+  /* The facts, as a two-column form. */
+  GtkWidget *grid = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 10);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
+  gtk_box_append (GTK_BOX (outer), grid);
+  int row = 0;
+
+  GtkWidget *requester_label = field_label (_("Requested by:"));
+  gtk_widget_set_valign (requester_label, GTK_ALIGN_START);
+  gtk_grid_attach (GTK_GRID (grid), requester_label, 0, row, 1, 1);
+  GtkWidget *requester_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  self->requester = value_label ();
+  gtk_widget_add_css_class (self->requester, "monospace");
+  /* Long command lines are cut after a few lines; the tooltip (plain text) has all of it. */
+  gtk_label_set_lines (GTK_LABEL (self->requester), 4);
+  gtk_label_set_ellipsize (GTK_LABEL (self->requester), PANGO_ELLIPSIZE_END);
+  self->requester_detail = value_label ();
+  gtk_widget_add_css_class (self->requester_detail, "dim-label");
+  gtk_widget_add_css_class (self->requester_detail, "ward-detail");
+  gtk_box_append (GTK_BOX (requester_box), self->requester);
+  gtk_box_append (GTK_BOX (requester_box), self->requester_detail);
+  gtk_grid_attach (GTK_GRID (grid), requester_box, 1, row++, 1, 1);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (self->requester),
+                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY, requester_label, NULL, -1);
+
+  self->identity_label = field_label (_("_Identity:"));
+  gtk_widget_set_valign (self->identity_label, GTK_ALIGN_CENTER);
+  gtk_grid_attach (GTK_GRID (grid), self->identity_label, 0, row, 1, 1);
+  GtkWidget *identity_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_grid_attach (GTK_GRID (grid), identity_box, 1, row++, 1, 1);
+  self->identity_dropdown = gtk_drop_down_new (NULL, NULL);
+  gtk_widget_set_hexpand (self->identity_dropdown, TRUE);
+  gtk_box_append (GTK_BOX (identity_box), self->identity_dropdown);
+  self->identity_single = value_label ();
+  gtk_box_append (GTK_BOX (identity_box), self->identity_single);
+
+  self->prompt_label = field_label (_("_Password:"));
+  gtk_widget_set_valign (self->prompt_label, GTK_ALIGN_CENTER);
+  gtk_grid_attach (GTK_GRID (grid), self->prompt_label, 0, row, 1, 1);
+  GtkWidget *entry_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_grid_attach (GTK_GRID (grid), entry_box, 1, row++, 1, 1);
+  self->password_entry = gtk_password_entry_new ();
+  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (self->password_entry), TRUE);
+  g_object_set (self->password_entry, "activates-default", TRUE, NULL);
+  /* No undo history: it would keep copies of what was typed outside the secure buffer. */
+  gtk_editable_set_enable_undo (GTK_EDITABLE (self->password_entry), FALSE);
+  gtk_widget_set_hexpand (self->password_entry, TRUE);
+  gtk_box_append (GTK_BOX (entry_box), self->password_entry);
+  self->plain_entry = gtk_entry_new ();
+  gtk_entry_set_activates_default (GTK_ENTRY (self->plain_entry), TRUE);
+  gtk_widget_set_visible (self->plain_entry, FALSE);
+  gtk_box_append (GTK_BOX (entry_box), self->plain_entry);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (self->prompt_label), self->password_entry);
+  g_signal_connect_swapped (self->password_entry, "changed", G_CALLBACK (dump_state), self);
+  g_signal_connect_swapped (self->plain_entry, "changed", G_CALLBACK (dump_state), self);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (self->password_entry),
+                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->prompt_label, NULL,
+                                  -1);
+
+  /* PAM's info and error lines, under the entry. */
+  self->info = value_label ();
+  gtk_widget_set_visible (self->info, FALSE);
+  gtk_grid_attach (GTK_GRID (grid), self->info, 1, row++, 1, 1);
+  self->error = value_label ();
+  gtk_widget_add_css_class (self->error, "error");
+  gtk_widget_set_visible (self->error, FALSE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->error),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Error"), -1);
+  gtk_grid_attach (GTK_GRID (grid), self->error, 1, row++, 1, 1);
+
+  /* Details. */
+  GtkWidget *expander = gtk_expander_new_with_mnemonic (_("_Details"));
+  self->expander = expander;
+  g_signal_connect_swapped (expander, "notify::expanded", G_CALLBACK (dump_state), self);
+  gtk_box_append (GTK_BOX (outer), expander);
+  GtkWidget *details = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (details), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (details), 12);
+  gtk_widget_set_margin_top (details, 8);
+  gtk_widget_set_margin_start (details, 18);
+  gtk_expander_set_child (GTK_EXPANDER (expander), details);
+  const char *names[] = { N_("Action:"), N_("Vendor:"), N_("Vendor URL:") };
+  GtkWidget **values[] = { &self->action_value, &self->vendor_value, &self->vendor_url_value };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      GtkWidget *name = field_label (_(names[i]));
+      *values[i] = value_label ();
+      gtk_widget_add_css_class (*values[i], "ward-detail");
+      gtk_widget_add_css_class (name, "ward-detail");
+      gtk_label_set_text (GTK_LABEL (*values[i]), _("Unknown"));
+      gtk_grid_attach (GTK_GRID (details), name, 0, i, 1, 1);
+      gtk_grid_attach (GTK_GRID (details), *values[i], 1, i, 1, 1);
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (*values[i]),
+                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, name, NULL, -1);
+    }
+
+  /* Buttons, the default one last. */
+  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_widget_set_halign (buttons, GTK_ALIGN_END);
+  gtk_box_append (GTK_BOX (outer), buttons);
+  self->spinner = gtk_spinner_new ();
+  gtk_widget_set_visible (self->spinner, FALSE);
+  gtk_widget_set_margin_end (self->spinner, 4);
+  gtk_box_append (GTK_BOX (buttons), self->spinner);
+  self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
+  g_signal_connect (self->cancel_button, "clicked", G_CALLBACK (on_cancel_clicked), self);
+  gtk_box_append (GTK_BOX (buttons), self->cancel_button);
+  self->ok_button = gtk_button_new_with_mnemonic (_("_Authenticate"));
+  gtk_widget_add_css_class (self->ok_button, "suggested-action");
+  g_signal_connect (self->ok_button, "clicked", G_CALLBACK (on_ok_clicked), self);
+  gtk_box_append (GTK_BOX (buttons), self->ok_button);
+  gtk_window_set_default_widget (GTK_WINDOW (self), self->ok_button);
+}
+
+static void
+fill_request (WardAuthWindow *self)
+{
+  WardRequest *request = self->request;
+
+  g_autofree char *icon_name = ward_gtk_sanitize_icon_name (request->icon_name);
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (self)));
+  if (icon_name == NULL || !gtk_icon_theme_has_icon (theme, icon_name))
+    {
+      g_free (icon_name);
+      icon_name = g_strdup ("dialog-password");
+    }
+  gtk_window_set_icon_name (GTK_WINDOW (self), icon_name);
+  /* In the dialog itself the symbolic variant, when the theme has one: it follows the theme's
+   * colours (dark included) where the old full-colour icon looks faded. */
+  g_autofree char *symbolic = g_strconcat (icon_name, "-symbolic", NULL);
+  gtk_image_set_from_icon_name (GTK_IMAGE (self->icon),
+                                gtk_icon_theme_has_icon (theme, symbolic) ? symbolic : icon_name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->icon),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Authentication"), -1);
+
+  set_label (self->message, request->message, WARD_TEXT_MAX_MESSAGE, WARD_TEXT_MULTILINE);
+  if (!gtk_widget_get_visible (self->message))
+    {
+      gtk_label_set_text (GTK_LABEL (self->message),
+                          _("An application is attempting to perform an action that requires "
+                            "privileges."));
+      gtk_widget_set_visible (self->message, TRUE);
+    }
+
+  const WardRequester *requester = request->requester;
+  if (requester != NULL && requester->cmdline_display != NULL)
+    {
+      gtk_label_set_text (GTK_LABEL (self->requester), requester->cmdline_display);
+      gtk_widget_set_tooltip_text (self->requester, requester->cmdline_display);
+    }
+  else
+    gtk_label_set_text (GTK_LABEL (self->requester), _("An unknown program"));
+  if (requester != NULL && requester->pid != 0)
+    {
+      g_autofree char *detail = NULL;
+      if (requester->user_display != NULL)
+        detail = g_strdup_printf (_("Process %u, user %s"), requester->pid,
+                                  requester->user_display);
+      else
+        detail = g_strdup_printf (_("Process %u"), requester->pid);
+      gtk_label_set_text (GTK_LABEL (self->requester_detail), detail);
+    }
+  else
+    gtk_widget_set_visible (self->requester_detail, FALSE);
+
+  set_label (self->action_value, request->action_id, WARD_TEXT_MAX_NAME, WARD_TEXT_SINGLE_LINE);
+
+  GtkStringList *identities = gtk_string_list_new (NULL);
+  for (guint i = 0; i < request->identities->len; i++)
+    {
+      const WardIdentity *identity = g_ptr_array_index (request->identities, i);
+      g_autofree char *item = NULL;
+      if (identity->gecos_display != NULL && identity->gecos_display[0] != '\0')
+        item = g_strdup_printf ("%s (%s)", identity->gecos_display, identity->name_display);
+      else
+        item = g_strdup (identity->name_display);
+      gtk_string_list_append (identities, item);
+    }
+  gtk_drop_down_set_model (GTK_DROP_DOWN (self->identity_dropdown), G_LIST_MODEL (identities));
+  g_object_unref (identities);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->identity_dropdown),
+                              ward_request_default_identity (request, self->invoking_uid));
+  g_signal_connect (self->identity_dropdown, "notify::selected",
+                    G_CALLBACK (on_identity_selected), self);
+
+  /* One identity: a plain label says who, no control to operate. */
+  gboolean single = request->identities->len == 1;
+  gtk_widget_set_visible (self->identity_dropdown, !single);
+  gtk_widget_set_visible (self->identity_single, single);
+  if (single)
+    {
+      gtk_label_set_text (GTK_LABEL (self->identity_single),
+                          gtk_string_list_get_string (GTK_STRING_LIST (
+                            gtk_drop_down_get_model (GTK_DROP_DOWN (self->identity_dropdown))), 0));
+      gtk_label_set_text_with_mnemonic (GTK_LABEL (self->identity_label), _("Identity:"));
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (self->identity_single),
+                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->identity_label,
+                                      NULL, -1);
+    }
+  else
+    {
+      gtk_label_set_mnemonic_widget (GTK_LABEL (self->identity_label), self->identity_dropdown);
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (self->identity_dropdown),
+                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->identity_label,
+                                      NULL, -1);
+    }
+}
+
+WardAuthWindow *
+ward_auth_window_new (WardRequest *request, guint32 invoking_uid, const char *dump_path)
+{
+  WardAuthWindow *self = g_object_new (WARD_TYPE_AUTH_WINDOW, NULL);
+
+  self->request = request;
+  self->invoking_uid = invoking_uid;
+  self->dump_path = g_strdup (dump_path);
+  install_css ();
+  fill_request (self);
+  g_bus_get (G_BUS_TYPE_SYSTEM, self->cancellable, on_system_bus, self);
+  return self;
+}
+
+void
+ward_auth_window_start (WardAuthWindow *self)
+{
+  g_return_if_fail (WARD_IS_AUTH_WINDOW (self));
+
+  if (self->session == NULL && !self->finished)
+    start_session (self);
+}
+
+void
+ward_auth_window_abort (WardAuthWindow *self)
+{
+  g_return_if_fail (WARD_IS_AUTH_WINDOW (self));
+
+  stop_session (self);
+  self->finished = TRUE;
+  wipe_entry (self->password_entry);
+  wipe_entry (self->plain_entry);
+}
+
+static void
+ward_auth_window_dispose (GObject *object)
+{
+  WardAuthWindow *self = WARD_AUTH_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  stop_session (self);
+  G_OBJECT_CLASS (ward_auth_window_parent_class)->dispose (object);
+}
+
+static void
+ward_auth_window_finalize (GObject *object)
+{
+  WardAuthWindow *self = WARD_AUTH_WINDOW (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->request, ward_request_free);
+  g_free (self->dump_path);
+  G_OBJECT_CLASS (ward_auth_window_parent_class)->finalize (object);
+}
+
+static void
+ward_auth_window_class_init (WardAuthWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = ward_auth_window_dispose;
+  object_class->finalize = ward_auth_window_finalize;
+  window_class->close_request = ward_auth_window_close_request;
+
+  gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_cb, NULL);
+
+  /* "finished" (int outcome): a WardGtkIpcOutcome, emitted once. */
+  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                           G_TYPE_NONE, 1, G_TYPE_INT);
+}
+
+static void
+ward_auth_window_init (WardAuthWindow *self)
+{
+  self->cancellable = g_cancellable_new ();
+  gtk_window_set_title (GTK_WINDOW (self), _("Authentication Required"));
+  gtk_window_set_default_size (GTK_WINDOW (self), 460, -1);
+  gtk_window_set_resizable (GTK_WINDOW (self), FALSE);
+  build_ui (self);
+}

@@ -1,0 +1,563 @@
+#!/usr/bin/python3
+"""ward-gtk end to end, in the polkit world with Xvfb, as bob in his session.
+
+Usage (inside ward-world --xvfb): test_gtk.py SCENARIO. Each scenario exits 0 (pass), 1 (fail)
+or 77 (skip, with the reason on stderr).
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gtkworld as g  # noqa: E402
+from gi.repository import GLib  # noqa: E402
+import wardworld as w  # noqa: E402
+
+ALICE = w.USERS["alice"]["password"]
+CAROL = w.USERS["carol"]["password"]
+
+
+def scenario_right_password():
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        state = g.wait_prompt(agent, pk.pid)
+        win = g.wait_window()
+        path = g.screenshot("dialog")
+        g.ok("screenshot of the dialog: %s" % path)
+        g.check(state["title"] == g.TITLE, "window title %r" % state["title"])
+        g.check(state["prompt"] == "Password:", "PAM prompt as the label: %r" % state["prompt"])
+        g.check(state["focus-in-entry"] == "true", "keyboard focus starts in the entry")
+        dialogs = g.dialog_pids()
+        g.check(len(dialogs) == 1, "one dialog process")
+        st = os.stat("/proc/%d/environ" % dialogs[0])
+        with open("/proc/%d/status" % dialogs[0]) as f:
+            uid_line = [line for line in f if line.startswith("Uid:")][0]
+        g.check(uid_line.split()[1] == str(w.USERS["bob"]["uid"]) and st.st_uid == 0,
+                "the dialog runs as bob and is not dumpable (its /proc files belong to root)")
+        g.check(state["action"] == g.ADMIN_ACTION, "action id in the details")
+        state = g.wait_state(agent, lambda s: s["vendor"] != "Unknown", timeout=10,
+                             what="the vendor lookup")
+        g.check(state["vendor"] == "ward tests", "vendor looked up: %r" % state["vendor"])
+        g.check(state["vendor-url"] == "https://example.invalid/ward", "vendor URL looked up")
+        g.check(state["identity-selected"] == "0" and
+                state["identities"].split("\n")[0].endswith("(alice)"),
+                "default identity is the first admin (bob is not offered): %r" % state)
+        g.check(state["requester"].startswith("pkcheck --action-id " + g.ADMIN_ACTION),
+                "requester command line: %r" % state["requester"])
+        g.check(state["requester-detail"] == "Process %d, user bob" % pk.pid,
+                "requester pid and user: %r" % state["requester-detail"])
+        g.check(state["icon"] in ("dialog-password", "dialog-password-symbolic"),
+                "icon %r" % state["icon"])
+        g.key(win, "alt+d")
+        g.wait_state(agent, lambda s: s.get("details-expanded") == "true", what="details shown")
+        time.sleep(0.3)
+        g.ok("screenshot with details: %s" % g.screenshot("dialog-details"))
+        g.key(win, "alt+p")
+        g.type_text(win, ALICE)
+        rc, out = g.finish(pk)
+        g.check(rc == 0, "pkcheck authorized after the right password (rc %d, %r)" % (rc, out))
+        g.wait_no_window()
+        g.check(agent.proc.poll() is None, "ward-gtk still running")
+        g.ok("right password authorizes; dialog closed")
+    finally:
+        agent.stop()
+
+
+def scenario_auth_self():
+    # auth_self: bob authenticates as himself; one identity, shown without a drop-down.
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck("org.ward.test.auth-self")
+        state = g.wait_prompt(agent, pk.pid)
+        g.check(state["identities"].endswith("(bob)") and "\n" not in state["identities"],
+                "only bob offered: %r" % state["identities"])
+        g.check(state["identity-single"] == "true", "a single identity is a plain label")
+        dialog = g.dialog_pids()[0]
+        fds = {}
+        for fd in os.listdir("/proc/%d/fd" % dialog):
+            try:
+                fds[int(fd)] = os.readlink("/proc/%d/fd/%s" % (dialog, fd))
+            except OSError:
+                pass
+        g.check(fds.get(3, "").startswith("socket:"), "the request socket is fd 3: %r" % fds)
+        g.check(not any(".lock" in target for target in fds.values()),
+                "the listener's lock is not inherited: %r" % fds)
+        g.ok("screenshot: %s" % g.screenshot("dialog-self"))
+        g.type_text(g.wait_window(), w.USERS["bob"]["password"])
+        rc, out = g.finish(pk)
+        g.check(rc == 0, "bob authorized himself (rc %d, %r)" % (rc, out))
+        g.ok("auth_self: one identity, the invoking user")
+    finally:
+        agent.stop()
+
+
+def scenario_wrong_then_right():
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        g.wait_prompt(agent, pk.pid)
+        win = g.wait_window()
+        g.type_text(win, "not-the-password")
+        state = g.wait_prompt(agent, pk.pid, attempts=1, timeout=30)
+        g.check("try again" in state["error"], "inline error after a wrong password: %r" % state)
+        g.check(state["entry-chars"] == "0", "entry cleared after a wrong password")
+        g.check(state["focus-in-entry"] == "true", "entry refocused after a wrong password")
+        g.check(pk.poll() is None, "the request stays open for a retry")
+        g.screenshot("dialog-wrong-password")
+        g.type_text(win, ALICE)
+        rc, out = g.finish(pk)
+        g.check(rc == 0, "authorized on the second attempt (rc %d, %r)" % (rc, out))
+        g.ok("wrong then right password")
+    finally:
+        agent.stop()
+
+
+def scenario_three_wrong():
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        for attempt in range(3):
+            g.wait_prompt(agent, pk.pid, attempts=attempt, timeout=30)
+            g.type_text(g.wait_window(), "wrong-%d" % attempt)
+        rc, out = g.finish(pk, timeout=40)
+        g.check(rc != 0, "not authorized after three wrong passwords (rc %d)" % rc)
+        g.wait_no_window()
+        g.ok("three wrong passwords end the request unauthorized")
+    finally:
+        agent.stop()
+
+
+def dismiss(keys):
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        g.wait_prompt(agent, pk.pid)
+        win = g.wait_window()
+        g.key(win, *keys)
+        rc, out = g.finish(pk, timeout=15)
+        g.check(rc != 0, "not authorized after dismissing (rc %d, %r)" % (rc, out))
+        g.wait_no_window()
+        agent.wait_log("completing a request: outcome 1", what="a CANCELLED completion")
+        w.wait_for(lambda: not g.dialog_pids(), 10, message="a dialog process is left")
+        # The agent carries on with the next request.
+        pk2 = g.pkcheck()
+        g.wait_prompt(agent, pk2.pid)
+        g.type_text(g.wait_window(), ALICE)
+        rc, out = g.finish(pk2)
+        g.check(rc == 0, "the next request is answered (rc %d, %r)" % (rc, out))
+    finally:
+        agent.stop()
+
+
+def scenario_cancel_button():
+    # Alt+C: the Cancel button's mnemonic.
+    dismiss(["alt+c"])
+    g.ok("Cancel button (mnemonic) cancels")
+
+
+def scenario_escape():
+    dismiss(["Escape"])
+    g.ok("Escape cancels")
+
+
+def scenario_polkitd_cancel():
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        g.wait_prompt(agent, pk.pid)
+        g.wait_window()
+        dialogs = g.dialog_pids()
+        g.check(len(dialogs) == 1, "one dialog process: %r" % dialogs)
+        # The client goes away: polkitd cancels its authentication (CancelAuthentication).
+        pk.kill()
+        pk.wait()
+        g.wait_no_window(timeout=10)
+        w.wait_for(lambda: not g.dialog_pids(), 10, message="dialog process still running")
+        agent.wait_log("completing a request: outcome 1", what="a CANCELLED completion")
+        g.check(agent.proc.poll() is None, "ward-gtk still running")
+        g.ok("CancelAuthentication from polkitd closes the dialog")
+    finally:
+        agent.stop()
+
+
+def scenario_identity_choice():
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        state = g.wait_prompt(agent, pk.pid)
+        names = state["identities"].split("\n")
+        g.check(len(names) == 2 and names[1].endswith("(carol)"),
+                "alice and carol offered: %r" % names)
+        win = g.wait_window()
+        # Alt+I focuses the identity drop-down; Space opens it, Down picks carol.
+        g.key(win, "alt+i")
+        g.key(win, "space")
+        time.sleep(0.5)
+        g.screenshot("dialog-identity-popup")
+        xdotool_keys = ["Down", "Return"]
+        for k in xdotool_keys:
+            g.xdotool("key", k)
+            time.sleep(0.2)
+        state = g.wait_state(agent, lambda s: s["identity-selected"] == "1" and
+                             s["awaiting-response"] == "true", what="carol selected")
+        g.clear_state(agent)
+        # Alice's password no longer works: it is carol's turn.
+        g.key(win, "alt+p")
+        g.type_text(win, ALICE)
+        g.wait_prompt(agent, pk.pid, attempts=1, timeout=30)
+        g.type_text(win, CAROL)
+        rc, out = g.finish(pk)
+        g.check(rc == 0, "authorized as carol (rc %d, %r)" % (rc, out))
+        g.ok("identity drop-down: carol chosen and authenticated")
+    finally:
+        agent.stop()
+
+
+def scenario_two_requests():
+    agent = g.Agent()
+    try:
+        first = g.pkcheck()
+        g.wait_prompt(agent, first.pid)
+        second = g.pkcheck()
+        agent.wait_log("queued behind 1", what="the second request queued")
+        g.check(len(g.dialog_pids()) == 1, "one dialog at a time")
+        g.check(len(g.find_windows()) == 1, "one window at a time")
+        g.type_text(g.wait_window(), ALICE)
+        rc, out = g.finish(first)
+        g.check(rc == 0, "first request authorized (rc %d, %r)" % (rc, out))
+        g.check(second.poll() is None, "second request still waiting for its turn")
+        g.wait_prompt(agent, second.pid)
+        g.type_text(g.wait_window(), ALICE)
+        rc, out = g.finish(second)
+        g.check(rc == 0, "second request authorized (rc %d, %r)" % (rc, out))
+        g.ok("two requests from two processes answered in order")
+    finally:
+        agent.stop()
+
+
+HOSTILE = ('<b>bold</b> &amp; <span foreground="red">red</span> '
+           '\x1b[31mESC\x1b[0m \x1b]0;title\x07 \u202eevil\u202c <i>end</i>')
+SHOWN = ('Do the thing to <b>bold</b> &amp; <span foreground="red">red</span> '
+         'ESC  evil <i>end</i>')
+
+
+def scenario_hostile_text():
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck("org.ward.test.detail", details=[("ward.target", HOSTILE)])
+        state = g.wait_prompt(agent, pk.pid)
+        g.wait_window()
+        path = g.screenshot("dialog-hostile-message")
+        g.ok("screenshot: %s" % path)
+        g.check(state["message-use-markup"] == "false", "message label does not parse markup")
+        g.check(state["message"] == SHOWN, "message shown literally, escapes removed:\n %r\n"
+                " expected %r" % (state["message"], SHOWN))
+        g.check("\x1b" not in state["requester"] and "\u202e" not in state["requester"],
+                "requester command line sanitised: %r" % state["requester"])
+        pk.kill()
+        pk.wait()
+        g.wait_no_window()
+        g.ok("markup and escape sequences shown literally")
+    finally:
+        agent.stop()
+
+
+def scenario_polkitd_restart():
+    agent = g.Agent()
+    try:
+        agent.wait_log("registered with polkitd", count=1)
+        w.restart_polkitd()
+        agent.wait_log("registered with polkitd", count=2, what="re-registration")
+        pk = g.pkcheck()
+        g.wait_prompt(agent, pk.pid)
+        g.type_text(g.wait_window(), ALICE)
+        rc, out = g.finish(pk)
+        g.check(rc == 0, "request after polkitd restart answered (rc %d, %r)" % (rc, out))
+        g.ok("polkitd restarted while idle; a later request is answered")
+    finally:
+        agent.stop()
+
+
+def scenario_dark():
+    # GNOME's dark-style preference, through GSettings' keyfile backend (no dconf needed).
+    config = g.bob_file("config")
+    os.makedirs(os.path.join(config, "glib-2.0", "settings"), exist_ok=True)
+    with open(os.path.join(config, "glib-2.0", "settings", "keyfile"), "w") as f:
+        f.write("[org/gnome/desktop/interface]\ncolor-scheme='prefer-dark'\n")
+    subprocess.run(["chown", "-R", "%d:%d" % (w.USERS["bob"]["uid"], w.USERS["bob"]["gid"]),
+                    config], check=True)
+    agent = g.Agent(env={"GSETTINGS_BACKEND": "keyfile", "XDG_CONFIG_HOME": config})
+    try:
+        pk = g.pkcheck()
+        state = g.wait_prompt(agent, pk.pid)
+        g.check(state["prefer-dark"] == "true", "the dialog follows the dark preference")
+        g.wait_window()
+        g.ok("screenshot: %s" % g.screenshot("dialog-dark"))
+        pk.kill()
+        pk.wait()
+        g.wait_no_window()
+    finally:
+        agent.stop()
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        state = g.wait_prompt(agent, pk.pid)
+        g.check(state["prefer-dark"] == "false", "light without the preference")
+        pk.kill()
+        pk.wait()
+        g.wait_no_window()
+    finally:
+        agent.stop()
+    g.ok("dark preference followed")
+
+
+FAKE_HELPER = r"""#!/bin/sh
+# A helper conversation like a fingerprint reader and a one-time code would have (the test
+# checks what the dialog shows; nothing is granted since only polkit's helper can grant).
+read cookie
+printf 'PAM_TEXT_INFO Swipe your finger \\033[31mnow\n'
+sleep 1
+printf 'PAM_ERROR_MSG Finger not recognised\n'
+printf 'PAM_PROMPT_ECHO_ON One-time code:\n'
+read code
+printf '%s\n' "$code" > "$0.answer"
+echo FAILURE
+"""
+
+
+def scenario_pam_messages():
+    helper = g.bob_file("fake-helper.sh")
+    with open(helper, "w") as f:
+        f.write(FAKE_HELPER)
+    os.chmod(helper, 0o755)
+    agent = g.Agent(env={"WARD_HELPER": "spawn:" + helper})
+    try:
+        pk = g.pkcheck()
+        state = g.wait_state(agent, lambda s: s["info"] != "", what="PAM info shown")
+        g.check(state["info"] == "Swipe your finger now", "info shown, sanitised: %r"
+                % state["info"])
+        g.check(state["awaiting-response"] == "false", "no prompt while the reader waits")
+        state = g.wait_prompt(agent, pk.pid)
+        g.check(state["error"] == "Finger not recognised", "PAM error inline: %r" % state["error"])
+        g.check(state["prompt"] == "One-time code:", "PAM prompt as label: %r" % state["prompt"])
+        g.check(state["echo"] == "true", "an echo-on prompt uses a visible entry")
+        g.ok("screenshot: %s" % g.screenshot("dialog-pam-messages"))
+        g.type_text(g.wait_window(), "123456")
+        w.wait_for(lambda: os.path.exists(helper + ".answer"), 10, message="no answer")
+        with open(helper + ".answer") as f:
+            g.check(f.read() == "123456\n", "the answer reached the helper")
+        # The helper said FAILURE: a new conversation starts (and shows its messages again).
+        g.wait_prompt(agent, pk.pid, attempts=1)
+        pk.kill()
+        pk.wait()
+        g.wait_no_window()
+        g.ok("PAM info, error and echo-on prompts shown inline")
+    finally:
+        agent.stop()
+
+
+def bus_name_of(pid):
+    from gi.repository import Gio
+    bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
+    names = bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                          "ListNames", None, GLib.VariantType("(as)"), 0, -1, None).unpack()[0]
+    for name in names:
+        if not name.startswith(":"):
+            continue
+        try:
+            owner = bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                  "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                  GLib.Variant("(s)", (name,)), GLib.VariantType("(u)"),
+                                  0, -1, None).unpack()[0]
+        except GLib.Error:
+            continue
+        if owner == pid:
+            return name
+    raise AssertionError("ward-gtk has no bus name")
+
+
+def scenario_spoofed():
+    # Run with a bus policy letting bob call the agent interface: ward-gtk itself must refuse.
+    agent = g.Agent()
+    try:
+        name = bus_name_of(agent.pid)
+        path = "/org/freedesktop/PolicyKit1/AuthenticationAgent"
+        iface = "org.freedesktop.PolicyKit1.AuthenticationAgent"
+        begin = w.run_as_sync("bob", [
+            "gdbus", "call", "--system", "--dest", name, "--object-path", path, "--method",
+            iface + ".BeginAuthentication", g.ADMIN_ACTION, "Give bob root", "",
+            "@a{ss} {}", "fake-cookie", "[('unix-user', {'uid': <uint32 4101>})]"])
+        g.check(begin.returncode != 0 and
+                "org.freedesktop.PolicyKit1.Error.NotAuthorized" in begin.stderr,
+                "spoofed BeginAuthentication refused by ward-gtk: %r" % begin.stderr)
+        cancel = w.run_as_sync("bob", [
+            "gdbus", "call", "--system", "--dest", name, "--object-path", path, "--method",
+            iface + ".CancelAuthentication", "fake-cookie"])
+        g.check("org.freedesktop.PolicyKit1.Error.NotAuthorized" in cancel.stderr,
+                "spoofed CancelAuthentication refused: %r" % cancel.stderr)
+        g.check(not g.dialog_pids() and not g.find_windows(), "no dialog for a spoofed request")
+        pk = g.pkcheck()
+        g.wait_prompt(agent, pk.pid)
+        g.type_text(g.wait_window(), ALICE)
+        rc, out = g.finish(pk)
+        g.check(rc == 0, "polkitd's own request still answered (rc %d, %r)" % (rc, out))
+        g.ok("only polkitd's name owner is served")
+    finally:
+        agent.stop()
+
+
+def count_in_memory(pid, needle):
+    """Counts NEEDLE in every readable mapping of PID, through /proc/PID/mem. Used for
+    sanitizer builds, whose terabytes of shadow mappings gcore cannot dump: those (and any
+    mapping over 1 GiB) are skipped."""
+    count = 0
+    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if not fields[1].startswith("r") or end - start > (1 << 30):
+                continue
+            if len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]"):
+                continue
+            try:
+                mem.seek(start)
+                count += mem.read(end - start).count(needle)
+            except (OSError, ValueError, OverflowError):
+                continue
+    return count
+
+
+def count_in_core(pid, needle):
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            start, end = (int(x, 16) for x in line.split()[0].split("-"))
+            if end - start > (1 << 36):  # a sanitizer's shadow memory
+                return count_in_memory(pid, needle)
+    core_base = os.path.join(w.world_dir(), "core-ward-gtk")
+    subprocess.run(["gcore", "-o", core_base, str(pid)], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True, timeout=120)
+    core = "%s.%d" % (core_base, pid)
+    try:
+        with open(core, "rb") as f:
+            data = f.read()
+    finally:
+        os.unlink(core)
+    return data.count(needle)
+
+
+def scenario_resident_process():
+    import shutil
+    if shutil.which("gcore") is None:
+        w.skip("gcore (gdb) is not installed")
+    agent = g.Agent()
+    try:
+        with open("/proc/%d/maps" % agent.pid) as f:
+            maps = f.read()
+        g.check("libgtk" not in maps, "no GTK library mapped in ward-gtk")
+        g.check("libglib-2.0" in maps, "the maps scan sees libraries at all")
+        pk = g.pkcheck()
+        g.wait_prompt(agent, pk.pid)
+        g.type_text(g.wait_window(), ALICE)
+        rc, out = g.finish(pk)
+        g.check(rc == 0, "authorized (rc %d, %r)" % (rc, out))
+        w.wait_for(lambda: not g.dialog_pids(), 10, message="dialog still running")
+        with open("/proc/%d/maps" % agent.pid) as f:
+            g.check("libgtk" not in f.read(), "still no GTK library after a request")
+        g.check(count_in_core(agent.pid, ALICE.encode()) == 0,
+                "the password is nowhere in ward-gtk's memory")
+        # The scan is not blind: what the listener did handle is found.
+        g.check(count_in_core(agent.pid, g.ADMIN_ACTION.encode()) > 0,
+                "the core scan finds the action id the listener handled")
+        g.ok("resident process: no GTK mapped, no password in memory")
+    finally:
+        agent.stop()
+
+
+def scenario_dialog_memory():
+    # After a wrong password the dialog keeps no copy of it, not even a tail (GTK's password
+    # buffer does not wipe deleted text by itself). Root can read the non-dumpable dialog's
+    # memory through /proc/PID/mem.
+    wrong = b"Zq9wrongpassXy"
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        g.wait_prompt(agent, pk.pid)
+        win = g.wait_window()
+        g.type_text(win, wrong.decode())
+        g.wait_prompt(agent, pk.pid, attempts=1, timeout=30)
+        dialog = g.dialog_pids()[0]
+        for part in (wrong, wrong[:8], wrong[8:]):
+            found = count_in_memory(dialog, part)
+            g.check(found == 0, "%r found %d times in the dialog's memory" % (part, found))
+        # The scan is not blind: typed (not yet submitted) text is in the entry's buffer.
+        g.type_text(win, "Kv7typedNotSent", enter=False)
+        g.wait_state(agent, lambda s: s["entry-chars"] == "15", what="typed text in the entry")
+        g.check(count_in_memory(dialog, b"Kv7typedNotSent") >= 1,
+                "the memory scan sees the entry's buffer")
+        g.key(win, "Escape")
+        g.finish(pk)
+        g.ok("no copy of a submitted password left in the dialog")
+    finally:
+        agent.stop()
+
+
+def scenario_dialog_crash():
+    # A dialog that dies: the request fails, the next one proceeds with the real dialog.
+    wrapper = g.bob_file("crashing-dialog.sh")
+    marker = g.bob_file("crashed-once")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nif [ ! -e %s ]; then touch %s; kill -SEGV $$; fi\nexec %s \"$@\"\n"
+                % (marker, marker, os.environ["WARD_GTK_DIALOG_BIN"]))
+    os.chmod(wrapper, 0o755)
+    agent = g.Agent(dialog=wrapper)
+    try:
+        pk = g.pkcheck()
+        rc, out = g.finish(pk, timeout=20)
+        g.check(rc != 0, "request fails when the dialog crashes (rc %d)" % rc)
+        agent.wait_log("completing a request: outcome 2", what="a FAILED completion")
+        pk2 = g.pkcheck()
+        g.wait_prompt(agent, pk2.pid)
+        g.type_text(g.wait_window(), ALICE)
+        rc, out = g.finish(pk2)
+        g.check(rc == 0, "the next request is answered (rc %d, %r)" % (rc, out))
+        g.ok("a crashed dialog fails its request only")
+    finally:
+        agent.stop()
+
+
+def scenario_instances():
+    # No session (alice has none): clear error, exit 1.
+    res = w.run_as_sync("alice", [os.environ["WARD_GTK_AGENT"]], in_session=False, timeout=20)
+    g.check(res.returncode == 1 and "no desktop session" in res.stderr,
+            "without a session: exit 1 and a clear error (%d, %r)" % (res.returncode, res.stderr))
+    agent = g.Agent()
+    try:
+        second = w.run_as_sync("bob", [os.environ["WARD_GTK_AGENT"]], in_session=True, timeout=20)
+        g.check(second.returncode == 0 and "already running" in second.stderr,
+                "a second instance for the session exits (%d, %r)"
+                % (second.returncode, second.stderr))
+        g.check(agent.proc.poll() is None, "the first instance keeps running")
+    finally:
+        agent.stop()
+    g.ok("one instance per session; no session -> error")
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    name = sys.argv[1].replace("-", "_")
+    func = globals().get("scenario_" + name)
+    if func is None:
+        print("unknown scenario %s" % sys.argv[1], file=sys.stderr)
+        return 2
+    g.require()
+    func()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
