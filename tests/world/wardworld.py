@@ -9,6 +9,7 @@ is a plain user and owns the simulated logind session ``$WARD_WORLD_SESSION``.
 """
 
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -164,6 +165,33 @@ class _Spawn(pexpect.spawn):
         return super()._spawnpty(args, **kwargs)
 
 
+def _wait_exec_as(pid, user, timeout=10.0):
+    """Wait until process PID (started through setpriv) runs as USER and has exec'd its program,
+    or has ended. Callers hand the pid to polkit (subjects, registrations), which reads the
+    uid from /proc: before the switch it would see root."""
+    if user == "root":
+        return
+    uid = USERS[user]["uid"] if user in USERS else pwd.getpwnam(user).pw_uid
+    setpriv = os.path.realpath("/usr/bin/setpriv")
+
+    def switched():
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                status = f.read()
+            exe = os.readlink("/proc/%d/exe" % pid)
+        except OSError:
+            return True  # ended (or a zombie without exe): nothing left to wait for
+        for line in status.splitlines():
+            if line.startswith("State:") and line.split()[1] in ("Z", "X"):
+                return True
+            if line.startswith("Uid:") and int(line.split()[1]) != uid:
+                return False
+        return exe != setpriv
+
+    wait_for(switched, timeout, interval=0.005,
+             message="process %d did not switch to user %s" % (pid, user))
+
+
 def run_as(user, argv, in_session=False, env=None, cwd=None, pass_fds=(), preexec_fn=None,
            **pexpect_kwargs):
     """Start ARGV as USER in a new pseudo-terminal and return the pexpect.spawn.
@@ -173,7 +201,8 @@ def run_as(user, argv, in_session=False, env=None, cwd=None, pass_fds=(), preexe
     With IN_SESSION the child is put into bob's session cgroups before exec (skips the test
     when the world has none). PASS_FDS are inherited by the child with the same numbers.
     Other keyword arguments go to pexpect.spawn (timeout defaults to 30 s, encoding to
-    UTF-8, dimensions to 24x80). ``child.pid`` is the pid of ARGV[0] (setpriv execs it).
+    UTF-8, dimensions to 24x80). ``child.pid`` is the pid of ARGV[0] (setpriv execs it);
+    it returns once that process runs as USER, so the pid can be handed to polkit at once.
     """
     if user not in USERS and user != "root":
         raise KeyError("unknown world user %r" % user)
@@ -190,10 +219,12 @@ def run_as(user, argv, in_session=False, env=None, cwd=None, pass_fds=(), preexe
     else:
         full_argv = user_argv(user, argv)
         child_env = user_env(user, env)
-    return _Spawn(full_argv[0], full_argv[1:], env=child_env,
-                  cwd=cwd or (child_env.get("HOME") if user != "root" else None),
-                  preexec_fn=_preexec(in_session, preexec_fn), pass_fds=pass_fds,
-                  **pexpect_kwargs)
+    child = _Spawn(full_argv[0], full_argv[1:], env=child_env,
+                   cwd=cwd or (child_env.get("HOME") if user != "root" else None),
+                   preexec_fn=_preexec(in_session, preexec_fn), pass_fds=pass_fds,
+                   **pexpect_kwargs)
+    _wait_exec_as(child.pid, user)
+    return child
 
 
 def popen_as(user, argv, in_session=False, env=None, **popen_kwargs):
@@ -206,8 +237,10 @@ def popen_as(user, argv, in_session=False, env=None, **popen_kwargs):
         skip("the world has no session cgroups here")
     popen_kwargs.setdefault("cwd", os.path.join(world_dir(), "home", user))
     chained = popen_kwargs.pop("preexec_fn", None)
-    return subprocess.Popen(user_argv(user, argv), env=user_env(user, env),
+    proc = subprocess.Popen(user_argv(user, argv), env=user_env(user, env),
                             preexec_fn=_preexec(in_session, chained), **popen_kwargs)
+    _wait_exec_as(proc.pid, user)
+    return proc
 
 
 def run_as_sync(user, argv, in_session=False, env=None, timeout=60, **run_kwargs):
