@@ -34,20 +34,24 @@ subprocess.Popen([backend, "--log", os.path.join(world, "run0-backend.log")],
 ww.wait_for(lambda: ww.name_has_owner("org.freedesktop.systemd1"), 10,
             message="the run0-style backend did not start")
 
-argv = [demo, "--agent", agent] + command
+# bob finds the client on PATH and the client finds ward-tty through WARD_RUN0_AGENT (where run0
+# would exec /usr/bin/pkttyagent), so the prompt shows the command line a user would type.
+argv = ["ward-run0-demo"] + command
+bob_env = {"PATH": os.path.dirname(demo) + ":/usr/local/bin:/usr/bin:/bin",
+           "WARD_RUN0_AGENT": agent}
 print("demo: a private polkit world is up (polkitd, ward-helper.socket, a systemd-like backend).")
 print("demo: as bob (a plain user):  ward-run0-demo " + " ".join(command))
 
 if os.isatty(0):
-    print("demo: administrators are alice (password: alice-secret) and carol (carol-secret).\n",
-          flush=True)
-    env = ww.user_env("bob", {"TERM": os.environ.get("TERM", "xterm")})
+    print("demo: administrators are alice (password: alice-secret) and carol (carol-secret);")
+    print("demo: answer within 25 s, the client's D-Bus timeout (as with run0).\n", flush=True)
+    env = ww.user_env("bob", dict(bob_env, TERM=os.environ.get("TERM", "xterm")))
     rc = subprocess.call(ww.user_argv("bob", argv), env=env, cwd=ww.user_env("bob")["HOME"])
     sys.exit(rc)
 
 print("demo: no terminal on stdin, so the demo answers the prompts itself (alice, alice-secret).",
       flush=True)
-child = ww.run_as("bob", argv, timeout=60, encoding="utf-8", codec_errors="replace")
+child = ww.run_as("bob", argv, env=bob_env, timeout=60, encoding="utf-8", codec_errors="replace")
 child.logfile_read = sys.stdout
 child.expect_exact("Authenticate as which user? [1]: ")
 child.sendline("")
