@@ -187,6 +187,7 @@ static void
 on_session_completed (WardSession *session, gboolean gained, gpointer user_data)
 {
   TtyFlow *self = user_data;
+  gboolean no_helper = g_strcmp0 (ward_session_get_helper_kind (session), "none") == 0;
 
   drop_session (self);
   tty_terminal_stop_reading (self->terminal);
@@ -194,6 +195,17 @@ on_session_completed (WardSession *session, gboolean gained, gpointer user_data)
   if (gained)
     {
       print_result (self, COLOUR_GREEN, _("=== Authentication succeeded ==="));
+      end_request (self, WARD_AGENT_DONE, NULL);
+      return;
+    }
+
+  /* Nothing to retry with: say why once instead of "try again" with no password asked. */
+  if (no_helper)
+    {
+      print_result (self, COLOUR_RED,
+                    _("=== Authentication is not possible: no authentication helper could be "
+                      "started (is ward-helper.socket running, or polkit-agent-helper-1 "
+                      "installed?) ==="));
       end_request (self, WARD_AGENT_DONE, NULL);
       return;
     }

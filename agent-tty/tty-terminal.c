@@ -430,6 +430,9 @@ tty_terminal_read_line (TtyTerminal *self, const char *prompt, gboolean echo, Tt
   self->func_data = user_data;
   ward_secret_clear (self->line);
 
+  /* As TCSAFLUSH does for the first prompt: keys typed before this prompt appeared (for an
+   * attempt whose helper died, say) are not the start of this answer. */
+  tcflush (self->fd, TCIFLUSH);
   tty_terminal_print (self, prompt);
   self->source_id = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_input, self);
 }

@@ -326,8 +326,9 @@ open_helper (WardSession *self)
       else
         {
           g_message ("ward-session: WARD_HELPER must be socket:PATH or spawn:PATH");
-          self->helper_kind = "none";
         }
+      if (self->fd < 0)
+        self->helper_kind = "none";
       return self->fd >= 0;
     }
 
@@ -343,6 +344,9 @@ open_helper (WardSession *self)
       self->helper_kind = "polkit-setuid";
       self->fd = spawn_helper (self, POLKIT_AGENT_HELPER);
     }
+  /* Agents tell "no helper at all" (retrying cannot help) from a failed conversation. */
+  if (self->fd < 0)
+    self->helper_kind = "none";
   return self->fd >= 0;
 }
 

@@ -38,7 +38,8 @@ void ward_session_respond (WardSession *self, WardSecret *response);
 void ward_session_cancel (WardSession *self);
 
 /* Which helper the session talks to, for logs and tests: "ward-socket", "polkit-socket",
- * "polkit-setuid", or NULL before initiate. */
+ * "polkit-setuid", "none" when no helper could be reached (or the user name or cookie was
+ * refused before one was tried), or NULL before initiate. */
 const char *ward_session_get_helper_kind (WardSession *self);
 
 G_END_DECLS
