@@ -220,7 +220,9 @@ on_session_request (WardSession *session, const char *prompt, gboolean echo_on, 
   g_autofree char *safe = ward_text_sanitize (prompt, -1, MAX_PROMPT_CHARS, WARD_TEXT_SINGLE_LINE);
 
   g_strstrip (safe);
-  if (safe[0] == '\0')
+  /* pam_unix's untranslated "Password:" (the helper runs in the system's locale) is shown in
+   * the user's language; any other prompt is PAM's own. */
+  if (safe[0] == '\0' || g_str_equal (safe, "Password:"))
     {
       g_free (safe);
       safe = g_strdup (_("Password:"));
