@@ -20,13 +20,7 @@ demo = os.path.join(build, "tests", "run0-style", "ward-run0-demo")
 world = ww.world_dir()
 
 # ward-helper.socket, as systemd would run it (Accept=yes, SocketMode=0666).
-os.makedirs("/run/ward", exist_ok=True)
-log = open(os.path.join(world, "ward-helper.log"), "ab")
-subprocess.Popen(["systemd-socket-activate", "--accept", "-l", "/run/ward/helper.socket", helper],
-                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-ww.wait_for(lambda: os.path.exists("/run/ward/helper.socket"), 10,
-            message="ward-helper's socket did not appear")
-os.chmod("/run/ward/helper.socket", 0o666)
+ww.HelperActivator(helper)
 
 # The org.freedesktop.systemd1 stand-in that checks manage-units with polkitd.
 subprocess.Popen([backend, "--log", os.path.join(world, "run0-backend.log")],

@@ -167,46 +167,8 @@ class FakeHelper:
             pass
 
 
-class Activator:
-    """The real ward-helper behind systemd-socket-activate --accept, as the unit runs it."""
-
-    def __init__(self, argv):
-        os.makedirs(os.path.dirname(WARD_SOCKET), exist_ok=True)
-        os.chmod(os.path.dirname(WARD_SOCKET), 0o755)
-        self.log_path = os.path.join(ww.world_dir(), "ward-helper.log")
-        with open(self.log_path, "ab") as f:
-            self.proc = subprocess.Popen(["systemd-socket-activate", "--accept", "-l",
-                                          WARD_SOCKET] + list(argv),
-                                         stdin=subprocess.DEVNULL, stdout=f, stderr=f)
-        ww.wait_for(lambda: os.path.exists(WARD_SOCKET), 10, message="no helper socket")
-        os.chmod(WARD_SOCKET, 0o666)
-
-    def helpers(self):
-        pids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[1]) == self.proc.pid and fields[0] != "Z":
-                pids.append(int(entry))
-        return pids
-
-    def log(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
-        try:
-            os.unlink(WARD_SOCKET)
-        except FileNotFoundError:
-            pass
+# The real ward-helper behind systemd-socket-activate --accept, as the unit runs it.
+Activator = ww.HelperActivator
 
 
 # ---- valgrind ----

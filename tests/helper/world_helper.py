@@ -30,44 +30,8 @@ ACTION = "org.ward.test.auth-admin"
 SETUID_HELPER = "/usr/lib/polkit-1/polkit-agent-helper-1"
 
 
-class Activator:
-    """systemd-socket-activate --accept on ward's socket path, as the unit does."""
-
-    def __init__(self, helper):
-        os.makedirs(os.path.dirname(SOCKET), exist_ok=True)
-        os.chmod(os.path.dirname(SOCKET), 0o755)
-        self.log_path = os.path.join(ww.world_dir(), "ward-helper.log")
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(["systemd-socket-activate", "--accept", "-l", SOCKET, helper],
-                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        log.close()
-        ww.wait_for(lambda: os.path.exists(SOCKET), 10, message="no helper socket")
-        # What SocketMode=0666 does (systemd-socket-activate makes it 0644).
-        os.chmod(SOCKET, 0o666)
-
-    def helpers(self):
-        """Pids of running ward-helper instances (children of the activator)."""
-        pids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[1]) == self.proc.pid and fields[0] != "Z":
-                pids.append(int(entry))
-        return pids
-
-    def log(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
+# systemd-socket-activate --accept on ward's socket path, as the unit does.
+Activator = ww.HelperActivator
 
 
 def assert_exit_codes(activator, expected):

@@ -438,3 +438,63 @@ def shell_run(shell, command, timeout=60):
     What COMMAND printed (after the echoed command line) is in ``shell.before``.
     """
     return shell_wait(shell, shell_start(shell, command), timeout)
+
+
+#: Where ward-helper.socket listens (ward's default; see meson_options.txt).
+WARD_HELPER_SOCKET = "/run/ward/helper.socket"
+
+
+class HelperActivator:
+    """ward-helper behind ``systemd-socket-activate --accept`` on WARD_HELPER_SOCKET, as
+    ward-helper.socket runs it (Accept=yes, SocketMode=0666).
+
+    ARGV is the helper's command line (a path, or a list such as a valgrind wrapper plus the
+    path). Its instances log to ``$WARD_WORLD_DIR/ward-helper.log``.
+    """
+
+    def __init__(self, argv):
+        argv = [argv] if isinstance(argv, str) else list(argv)
+        os.makedirs(os.path.dirname(WARD_HELPER_SOCKET), exist_ok=True)
+        os.chmod(os.path.dirname(WARD_HELPER_SOCKET), 0o755)
+        self.log_path = os.path.join(world_dir(), "ward-helper.log")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(["systemd-socket-activate", "--accept", "-l",
+                                          WARD_HELPER_SOCKET] + argv,
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        wait_for(lambda: os.path.exists(WARD_HELPER_SOCKET), 10, message="no helper socket")
+        # What SocketMode=0666 does (systemd-socket-activate makes it 0644).
+        os.chmod(WARD_HELPER_SOCKET, 0o666)
+
+    def helpers(self):
+        """Pids of running ward-helper instances (children of the activator)."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[1]) == self.proc.pid and fields[0] != "Z":
+                pids.append(int(entry))
+        return pids
+
+    def log(self):
+        """What the helper instances (and the activator) logged so far."""
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        """Stop listening (SIGTERM, SIGKILL after 10 s) and remove the socket."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        try:
+            os.unlink(WARD_HELPER_SOCKET)
+        except FileNotFoundError:
+            pass
