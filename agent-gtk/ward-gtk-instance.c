@@ -10,43 +10,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <systemd/sd-login.h>
-
 #include "ward-gtk-instance.h"
+#include "ward-login.h"
 
 gboolean
 ward_gtk_session_id_is_valid (const char *session_id)
 {
-  if (session_id == NULL || session_id[0] == '\0' || strlen (session_id) > 64)
-    return FALSE;
-  for (const char *p = session_id; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
-      return FALSE;
-  return TRUE;
+  return ward_login_session_id_is_valid (session_id);
 }
 
 char *
 ward_gtk_find_session (GError **error)
 {
-  char *session = NULL;
+  char *session = ward_login_pid_get_session (0);
 
-  if (sd_pid_get_session (0, &session) < 0 || !ward_gtk_session_id_is_valid (session))
-    {
-      free (session);
-      session = NULL;
-      if (sd_uid_get_display (getuid (), &session) < 0 || !ward_gtk_session_id_is_valid (session))
-        {
-          free (session);
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                               "this process is not part of a logind session and its user has "
-                               "no graphical session");
-          return NULL;
-        }
-    }
-
-  char *result = g_strdup (session);
-  free (session);
-  return result;
+  if (session == NULL)
+    session = ward_login_uid_get_display (getuid ());
+  if (session == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                         "this process is not part of a logind session and its user has "
+                         "no graphical session");
+  return session;
 }
 
 static gboolean

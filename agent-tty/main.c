@@ -19,11 +19,11 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
-#include <systemd/sd-login.h>
 
 #include "tty-flow.h"
 #include "tty-terminal.h"
 #include "ward-agent.h"
+#include "ward-login.h"
 #include "ward-request.h"
 
 #define EXIT_BAD_USAGE 126
@@ -117,7 +117,8 @@ subject_has_session (const WardSubject *subject)
 
   if (subject->kind != WARD_SUBJECT_PROCESS)
     return TRUE;
-  return sd_pid_get_session ((pid_t) subject->pid, &session) >= 0;
+  session = ward_login_pid_get_session ((pid_t) subject->pid);
+  return session != NULL;
 }
 
 static gboolean
