@@ -13,12 +13,6 @@
 #include "ward-gtk-instance.h"
 #include "ward-login.h"
 
-gboolean
-ward_gtk_session_id_is_valid (const char *session_id)
-{
-  return ward_login_session_id_is_valid (session_id);
-}
-
 char *
 ward_gtk_find_session (GError **error)
 {
@@ -45,7 +39,7 @@ is_private_dir (const char *path)
 int
 ward_gtk_lock_instance (const char *session_id, GError **error)
 {
-  g_return_val_if_fail (ward_gtk_session_id_is_valid (session_id), -1);
+  g_return_val_if_fail (ward_login_session_id_is_valid (session_id), -1);
 
   g_autofree char *fallback = g_strdup_printf ("/run/user/%u", (unsigned) getuid ());
   const char *dir = g_getenv ("XDG_RUNTIME_DIR");

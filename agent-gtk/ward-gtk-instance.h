@@ -10,9 +10,6 @@ G_BEGIN_DECLS
  * way). NULL with G_IO_ERROR_NOT_FOUND when there is none. */
 char *ward_gtk_find_session (GError **error);
 
-/* Whether @session_id is a plain logind session id, safe inside a file name. */
-gboolean ward_gtk_session_id_is_valid (const char *session_id);
-
 /* Takes the per-session lock "ward-gtk-SESSION.lock" in the user's runtime directory
  * ($XDG_RUNTIME_DIR, else /run/user/UID; it must be a directory owned by the user with no
  * group/other access). Returns the lock's fd, held until the process exits, or -1 with:

@@ -1,4 +1,4 @@
-/* test-gtk-ipc.c: the ward-gtk <-> dialog framing, icon names and session ids. */
+/* test-gtk-ipc.c: the ward-gtk <-> dialog framing and icon names (session ids: unit/test-login). */
 #include "config.h"
 
 #include <string.h>
@@ -152,17 +152,6 @@ test_icon_names (void)
     g_assert_null (ward_gtk_sanitize_icon_name (bad[i]));
 }
 
-static void
-test_session_ids (void)
-{
-  g_assert_true (ward_gtk_session_id_is_valid ("c7"));
-  g_assert_true (ward_gtk_session_id_is_valid ("2"));
-  g_assert_false (ward_gtk_session_id_is_valid (NULL));
-  g_assert_false (ward_gtk_session_id_is_valid (""));
-  g_assert_false (ward_gtk_session_id_is_valid ("../x"));
-  g_assert_false (ward_gtk_session_id_is_valid ("a/b"));
-}
-
 int
 main (int argc, char **argv)
 {
@@ -172,6 +161,5 @@ main (int argc, char **argv)
   g_test_add_func ("/gtk-ipc/too-large", test_too_large);
   g_test_add_func ("/gtk-ipc/outcomes", test_outcomes);
   g_test_add_func ("/gtk-ipc/icon-names", test_icon_names);
-  g_test_add_func ("/gtk-ipc/session-ids", test_session_ids);
   return g_test_run ();
 }
