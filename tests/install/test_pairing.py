@@ -21,6 +21,7 @@ import subprocess
 import sys
 
 import wardworld as ww
+from wardtest import Transcript, check, log
 from wardinstall import Installed, writable
 
 BUILD = os.environ.get("WARD_BUILD_ROOT", "")
@@ -30,15 +31,6 @@ BACKEND = os.path.join(BUILD, "tests", "run0-style", "ward-run0-backend")
 DEMO = os.path.join(BUILD, "tests", "run0-style", "ward-run0-demo")
 PKTTYAGENT = "/usr/bin/pkttyagent"
 ALICE = ww.USERS["alice"]["password"]
-
-
-def check(condition, what):
-    if not condition:
-        raise AssertionError(what)
-
-
-def log(text):
-    print(text, flush=True)
 
 
 def sha256(path):
@@ -56,17 +48,6 @@ def pair(*args):
 def diversions():
     return subprocess.run(["dpkg-divert", "--list", PKTTYAGENT], stdout=subprocess.PIPE,
                           text=True).stdout.strip()
-
-
-class Transcript:
-    def __init__(self):
-        self.text = ""
-
-    def write(self, data):
-        self.text += data
-
-    def flush(self):
-        pass
 
 
 def agent_exes():

@@ -12,38 +12,13 @@ import subprocess
 import sys
 
 import wardworld as ww
+from wardtest import Transcript, check, log
 
 BUILD = os.environ.get("WARD_BUILD_ROOT", "")
 AGENT = os.path.join(BUILD, "agent-tty", "ward-tty")
 BACKEND = os.path.join(BUILD, "tests", "run0-style", "ward-run0-backend")
 DEMO = os.path.join(BUILD, "tests", "run0-style", "ward-run0-demo")
 ALICE = ww.USERS["alice"]["password"]
-
-
-def check(condition, what):
-    if not condition:
-        raise AssertionError(what)
-
-
-def log(text):
-    print(text, flush=True)
-
-
-class Transcript:
-    def __init__(self):
-        self.text = ""
-
-    def write(self, data):
-        self.text += data
-
-    def flush(self):
-        pass
-
-    def mark(self):
-        return len(self.text)
-
-    def since(self, mark):
-        return self.text[mark:]
 
 
 def backend_log():

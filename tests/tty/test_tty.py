@@ -11,10 +11,10 @@ import re
 import signal
 import subprocess
 import sys
-import termios
 import time
 
 import wardworld as ww
+from wardtest import Transcript, check, check_sane, log, term_state
 
 BUILD = os.environ.get("WARD_BUILD_ROOT", "")
 SOURCE = os.environ.get("WARD_SOURCE_ROOT", "")
@@ -27,26 +27,7 @@ ALICE = ww.USERS["alice"]["password"]
 CAROL = ww.USERS["carol"]["password"]
 
 
-def check(condition, what):
-    if not condition:
-        raise AssertionError(what)
-
-
-def log(text):
-    print(text, flush=True)
-
-
 # ---- helpers ----
-
-class Transcript(io.StringIO):
-    """Everything a spawn printed, to search afterwards (pexpect's before/after is a window)."""
-
-    def mark(self):
-        return len(self.getvalue())
-
-    def since(self, mark):
-        return self.getvalue()[mark:]
-
 
 def subject():
     """A long-lived process of bob's to be the polkit subject."""
@@ -77,24 +58,6 @@ def finish(proc, timeout=30):
     out, err = proc.communicate(timeout=timeout)
     log("pkcheck exited %d: %s %s" % (proc.returncode, out.strip(), err.strip()))
     return proc.returncode
-
-
-def term_state(fd):
-    attrs = termios.tcgetattr(fd)
-    return attrs[0], attrs[3], attrs[6][termios.VMIN]
-
-
-def check_sane(fd, before, what):
-    # The result line is printed just before the terminal is restored: allow a moment.
-    try:
-        ww.wait_for(lambda: term_state(fd) == before, 3)
-    except TimeoutError:
-        pass
-    after = term_state(fd)
-    check(after == before, "%s: terminal state %r, expected %r" % (what, after, before))
-    lflag = after[1]
-    check(lflag & termios.ECHO and lflag & termios.ICANON and lflag & termios.ISIG,
-          "%s: echo/icanon/isig not on" % what)
 
 
 def choose_default(agent):
