@@ -119,6 +119,14 @@ dump_state (WardAuthWindow *self)
   gboolean focus_in_entry = focus != NULL &&
                             (focus == entry || gtk_widget_is_ancestor (focus, entry));
   g_variant_builder_add (&builder, "{ss}", "focus-in-entry", focus_in_entry ? "true" : "false");
+  /* Which windowing system the dialog talks to (GdkWaylandDisplay, GdkX11Display), and whether
+   * the compositor or window manager made the mapped window the active one. */
+  g_variant_builder_add (&builder, "{ss}", "display-type",
+                         G_OBJECT_TYPE_NAME (gtk_widget_get_display (GTK_WIDGET (self))));
+  g_variant_builder_add (&builder, "{ss}", "mapped",
+                         gtk_widget_get_mapped (GTK_WIDGET (self)) ? "true" : "false");
+  g_variant_builder_add (&builder, "{ss}", "active",
+                         gtk_window_is_active (GTK_WINDOW (self)) ? "true" : "false");
 
   GString *identities = g_string_new (NULL);
   GListModel *model = gtk_drop_down_get_model (GTK_DROP_DOWN (self->identity_dropdown));
@@ -141,6 +149,14 @@ dump_state (WardAuthWindow *self)
   if (!g_file_set_contents_full (self->dump_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
                                  &error))
     g_message ("cannot write the dialog state: %s", error->message);
+}
+
+static void
+on_active_changed (WardAuthWindow *self)
+{
+  /* Tests learn from the dump when the window became active; not once it is being torn down. */
+  if (!self->finished)
+    dump_state (self);
 }
 
 static void
@@ -842,4 +858,5 @@ ward_auth_window_init (WardAuthWindow *self)
   gtk_window_set_default_size (GTK_WINDOW (self), 460, -1);
   gtk_window_set_resizable (GTK_WINDOW (self), FALSE);
   build_ui (self);
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (on_active_changed), NULL);
 }

@@ -100,8 +100,8 @@ def user_env(user, env=None):
     """Return the environment a process of USER gets: a clean login-like set plus ENV.
 
     HOME, USER, LOGNAME, SHELL, PATH, LANG=C.UTF-8, TERM=xterm-256color, XDG_RUNTIME_DIR and,
-    when the world has a display, DISPLAY and XAUTHORITY. Entries of ENV override; a value of
-    None removes the variable.
+    when the world has a display, DISPLAY and XAUTHORITY (--xvfb) or WAYLAND_DISPLAY (--weston).
+    Entries of ENV override; a value of None removes the variable.
     """
     info = USERS[user]
     result = {
@@ -115,9 +115,9 @@ def user_env(user, env=None):
         "XDG_RUNTIME_DIR": "/run/user/%d" % info["uid"],
         "NO_AT_BRIDGE": "1",
     }
-    for key in ("DISPLAY", "XAUTHORITY", "G_DEBUG", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-                "WARD_SOURCE_ROOT", "WARD_BUILD_ROOT", "WARD_WORLD", "WARD_WORLD_DIR",
-                "WARD_WORLD_SESSION"):
+    for key in ("DISPLAY", "XAUTHORITY", "WAYLAND_DISPLAY", "G_DEBUG", "ASAN_OPTIONS",
+                "UBSAN_OPTIONS", "WARD_SOURCE_ROOT", "WARD_BUILD_ROOT", "WARD_WORLD",
+                "WARD_WORLD_DIR", "WARD_WORLD_SESSION"):
         if key in os.environ:
             result[key] = os.environ[key]
     for key, value in (env or {}).items():
