@@ -164,7 +164,14 @@ shut_down (Listener *listener)
       g_signal_handlers_disconnect_by_data (listener->runner, listener);
       if (!listener->active_completed)
         complete (listener, listener->active, WARD_AGENT_CANCELLED, NULL);
-      g_clear_object (&listener->runner);
+      /* The runner's pending read and child watch hold references to it: wait until they let
+       * go (the dialog closes on EOF, or is killed after WARD_DIALOG_RUNNER_EXIT_GRACE), so
+       * the dialog is reaped and its socket closed before this process exits. */
+      WardDialogRunner *runner = listener->runner;
+      g_object_add_weak_pointer (G_OBJECT (runner), (gpointer *) &listener->runner);
+      g_object_unref (runner);
+      while (listener->runner != NULL)
+        g_main_context_iteration (NULL, TRUE);
     }
   gpointer handle;
   while ((handle = g_queue_pop_head (&listener->queue)) != NULL)
