@@ -50,7 +50,7 @@ read_exactly (int fd, guint8 *buffer, gsize len, gint64 deadline, GError **error
         continue;
       if (r <= 0)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no request from ward-gtk");
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, _("no request from ward-gtk"));
           return FALSE;
         }
       ssize_t n = read (fd, buffer + got, len - got);
@@ -58,7 +58,7 @@ read_exactly (int fd, guint8 *buffer, gsize len, gint64 deadline, GError **error
         continue;
       if (n <= 0)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "request cut short");
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, _("request cut short"));
           return FALSE;
         }
       got += n;
@@ -199,7 +199,9 @@ main (int argc, char **argv)
   if (!g_unix_set_fd_nonblocking (fd, FALSE, &error) ||
       fcntl (fd, F_SETFD, FD_CLOEXEC) < 0)
     {
-      g_printerr ("ward-gtk-dialog: bad --fd %d\n", fd);
+      g_autofree char *text =
+        g_strdup_printf (_("cannot use the file descriptor given with --fd (%d)"), fd);
+      g_printerr ("ward-gtk-dialog: %s\n", text);
       return 2;
     }
 

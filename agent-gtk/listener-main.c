@@ -8,6 +8,10 @@
  *     reports only "done" or "cancelled".
  *  2. Requests come only from polkitd's current name owner (WardAgent checks every call).
  *  3. Every request is answered exactly once, whatever the dialog does (crash, hang, cancel).
+ *
+ * Exit status: 0 when stopped by a signal or when the session already has its agent, 1 on any
+ * failure, the system bus going away included (not GLib's exit-on-close SIGTERM, which would
+ * end in status 0), so that the user unit's Restart=on-failure starts it again.
  */
 #include "config.h"
 
@@ -30,6 +34,7 @@ typedef struct {
   gpointer active;           /* the handle whose dialog is open */
   gboolean active_completed;
   WardDialogRunner *runner;
+  gboolean bus_lost;
 } Listener;
 
 static void pump (Listener *listener);
@@ -155,6 +160,16 @@ on_quit_signal (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The system bus went away: polkitd cannot reach us any more, nor we it. */
+static void
+on_bus_closed (GDBusConnection *bus, gboolean remote_peer_vanished, GError *error, gpointer data)
+{
+  Listener *listener = data;
+
+  listener->bus_lost = TRUE;
+  g_main_loop_quit (listener->loop);
+}
+
 static void
 shut_down (Listener *listener)
 {
@@ -241,6 +256,7 @@ main (int argc, char **argv)
       g_printerr ("ward-gtk: %s: %s\n", _("cannot connect to the system bus"), error->message);
       return 1;
     }
+  g_dbus_connection_set_exit_on_close (bus, FALSE);
 
   Listener listener = { 0 };
   g_queue_init (&listener.queue);
@@ -254,12 +270,17 @@ main (int argc, char **argv)
   g_signal_connect (listener.agent, "registered", G_CALLBACK (on_registered), &listener);
   g_signal_connect (listener.agent, "polkitd-vanished", G_CALLBACK (on_polkitd_vanished),
                     &listener);
+  gulong closed_id = g_signal_connect (bus, "closed", G_CALLBACK (on_bus_closed), &listener);
 
   WardSubject subject = { .kind = WARD_SUBJECT_SESSION, .session_id = session };
   if (!ward_agent_register (listener.agent, &subject, FALSE, &error))
     {
-      g_printerr ("ward-gtk: %s %s: %s\n", _("cannot register as the authentication agent of "
-                                             "session"), session, error->message);
+      /* Translators: the first %s is a logind session id, the second the reason. */
+      g_autofree char *text = g_strdup_printf (_("cannot register as the authentication agent "
+                                                 "of session %s: %s"),
+                                               session, error->message);
+      g_printerr ("ward-gtk: %s\n", text);
+      g_signal_handler_disconnect (bus, closed_id);
       g_object_unref (listener.agent);
       g_main_loop_unref (listener.loop);
       return 1;
@@ -271,10 +292,16 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGHUP, on_quit_signal, &listener);
   g_main_loop_run (listener.loop);
 
+  g_signal_handler_disconnect (bus, closed_id);
   shut_down (&listener);
   g_object_unref (listener.agent);
   g_main_loop_unref (listener.loop);
   if (lock_fd >= 0)
     close (lock_fd);
+  if (listener.bus_lost)
+    {
+      g_printerr ("ward-gtk: %s\n", _("lost the connection to the system bus"));
+      return 1;
+    }
   return 0;
 }

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include "ward-gtk-instance.h"
 #include "ward-login.h"
 
@@ -22,8 +24,8 @@ ward_gtk_find_session (GError **error)
     session = ward_login_uid_get_display (getuid ());
   if (session == NULL)
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                         "this process is not part of a logind session and its user has "
-                         "no graphical session");
+                         _("this process is not part of a logind session and its user has "
+                           "no graphical session"));
   return session;
 }
 
@@ -68,7 +70,7 @@ ward_gtk_lock_instance (const char *session_id, GError **error)
       close (fd);
       if (saved == EWOULDBLOCK)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                     "another ward-gtk is already running for session %s", session_id);
+                     _("another ward-gtk is already running for session %s"), session_id);
       else
         g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", path,
                      g_strerror (saved));

@@ -2,8 +2,9 @@
  *
  * The shape: options -> terminal -> system bus -> register -> close the notify fd -> main loop.
  * Exit codes as pkttyagent: 126 for bad options, a dead parent or a failed registration; 127
- * when polkitd or a terminal is not available. SIGTERM, SIGINT and SIGHUP restore the terminal,
- * answer polkitd and end the process by the same signal, in every state.
+ * when polkitd or a terminal is not available, and 127 as well when the system bus goes away
+ * later (pkttyagent itself dies by GLib's exit-on-close SIGTERM then). SIGTERM, SIGINT and SIGHUP
+ * restore the terminal, answer polkitd and end the process by the same signal, in every state.
  */
 #include "config.h"
 
@@ -39,6 +40,7 @@ typedef struct {
   GDBusConnection *bus;
   int exit_signal; /* re-raised after cleanup, 0 for none */
   int status;
+  gboolean bus_lost;
 } App;
 
 /* Whether to register without "fallback" even when asked for it, so that the terminal wins
@@ -165,6 +167,21 @@ on_sighup (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The system bus went away (dbus-daemon died or restarted): polkitd can no longer reach us nor
+ * we it. End like any other exit path (prompt cancelled, terminal restored), then say why. */
+static void
+on_bus_closed (GDBusConnection *bus, gboolean remote_peer_vanished, GError *error,
+               gpointer user_data)
+{
+  App *app = user_data;
+
+  if (app->exit_signal != 0 || app->bus_lost)
+    return;
+  app->bus_lost = TRUE;
+  app->status = EXIT_UNAVAILABLE;
+  g_main_loop_quit (app->loop);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -289,6 +306,9 @@ main (int argc, char *argv[])
                   g_get_prgname (), error->message);
       return EXIT_UNAVAILABLE;
     }
+  /* Not GLib's default, raise (SIGTERM) on close: the user gets a message and pkttyagent's
+   * status for "polkitd not available" (on_bus_closed). */
+  g_dbus_connection_set_exit_on_close (app.bus, FALSE);
 
   TtyTerminal *terminal = tty_terminal_new (-1, &error);
   if (terminal == NULL)
@@ -303,6 +323,7 @@ main (int argc, char *argv[])
   WardAgent *agent = ward_agent_new (app.bus);
   app.loop = g_main_loop_new (NULL, FALSE);
   app.flow = tty_flow_new (agent, terminal, on_hangup, &app);
+  gulong closed_id = g_signal_connect (app.bus, "closed", G_CALLBACK (on_bus_closed), &app);
 
   if (!ward_agent_register (agent, &subject, fallback, &error))
     {
@@ -315,6 +336,7 @@ main (int argc, char *argv[])
       g_dbus_error_strip_remote_error (error);
       g_printerr (_("%s: Cannot register the authentication agent: %s\n"), g_get_prgname (),
                   error->message);
+      g_signal_handler_disconnect (app.bus, closed_id);
       tty_flow_free (app.flow);
       g_object_unref (agent);
       tty_terminal_free (terminal);
@@ -342,12 +364,18 @@ main (int argc, char *argv[])
     }
 
   /* Every exit path: terminal restored, polkitd answered, then the answers flushed. */
+  g_signal_handler_disconnect (app.bus, closed_id);
   tty_flow_free (app.flow);
   g_object_unref (agent);
   tty_terminal_free (terminal);
-  g_dbus_connection_flush_sync (app.bus, NULL, NULL);
+  if (!app.bus_lost)
+    g_dbus_connection_flush_sync (app.bus, NULL, NULL);
   g_object_unref (app.bus);
   g_main_loop_unref (app.loop);
+
+  /* After the terminal is given back, so the line is not lost in the prompt. */
+  if (app.bus_lost)
+    g_printerr ("%s: %s\n", g_get_prgname (), _("lost the connection to the system bus"));
 
   if (app.exit_signal != 0)
     {

@@ -15,6 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* ward_agent_register()'s errors are printed to the user by ward-tty and ward-gtk: translated.
+ * The D-Bus error texts polkitd receives and the log lines stay in English. */
+#include <glib/gi18n-lib.h>
+
 #include "ward-agent.h"
 
 #define POLKIT_BUS_NAME "org.freedesktop.PolicyKit1"
@@ -202,7 +206,7 @@ process_subject (guint32 pid, guint64 start_time, gint64 uid, GError **error)
 {
   if (pid == 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Invalid process id 0");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("Invalid process id 0"));
       return NULL;
     }
   if (start_time == 0)
@@ -210,15 +214,15 @@ process_subject (guint32 pid, guint64 start_time, gint64 uid, GError **error)
   if (start_time == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "Cannot read the start time of process %u", pid);
+                   _("Cannot read the start time of process %u"), pid);
       return NULL;
     }
   if (uid < 0)
     uid = uid_for_pid (pid);
   if (uid < 0 || uid > G_MAXINT32)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "Cannot read the user of process %u",
-                   pid);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("Cannot read the user of process %u"), pid);
       return NULL;
     }
 
@@ -237,7 +241,7 @@ bus_name_subject (GDBusConnection *connection, const char *name, GError **error)
 {
   if (name == NULL || !g_dbus_is_name (name))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Invalid bus name");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("Invalid bus name"));
       return NULL;
     }
 
@@ -256,7 +260,7 @@ bus_name_subject (GDBusConnection *connection, const char *name, GError **error)
       !g_variant_lookup (dict, "UnixUserID", "u", &uid))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "The bus did not report the process owning %s", name);
+                   _("The bus did not report the process owning %s"), name);
       return NULL;
     }
   return process_subject (pid, 0, uid, error);
@@ -267,7 +271,7 @@ session_subject (const char *session_id, GError **error)
 {
   if (session_id == NULL || *session_id == '\0' || !g_utf8_validate (session_id, -1, NULL))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Invalid session id");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("Invalid session id"));
       return NULL;
     }
 
@@ -490,7 +494,7 @@ ward_agent_register (WardAgent *self, const WardSubject *subject, gboolean fallb
       subject_variant = bus_name_subject (self->connection, subject->bus_name, error);
       break;
     default:
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Unknown subject kind");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("Unknown subject kind"));
       return FALSE;
     }
   if (subject_variant == NULL)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Hardening tests for ward-gtk (suite 'hardening'): the display going away under the dialog,
-50 concurrent requests, a hostile GECOS in the identity list, a helper dying at the prompt.
+"""Hardening tests for ward-gtk (suite 'hardening'): the system bus or the display going away
+under the dialog, 50 concurrent requests, a hostile GECOS in the identity list, a helper dying
+at the prompt.
 
 Usage (inside ward-world --xvfb): test_hardening_gtk.py CASE. Drives the dialog with the gtk
 team's helpers (tests/gtk/gtkworld.py, imported, not copied).
@@ -217,7 +218,38 @@ def case_helper_dies():
         agent.stop()
 
 
+def case_bus_gone():
+    """The system bus dies while a dialog is open: the dialog closes, ward-gtk says once that it
+    lost the bus and exits non-zero (not by GLib's exit-on-close SIGTERM, which it would treat as
+    a stop request and end with 0), so that its user unit's Restart=on-failure brings it back."""
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        g.wait_prompt(agent, pk.pid)
+        check(len(g.dialog_pids()) == 1, "one dialog")
+        buses = pids_named("dbus-daemon")
+        check(buses, "no dbus-daemon in the world")
+        t0 = time.monotonic()
+        for pid in buses:
+            os.kill(pid, signal.SIGKILL)
+        try:
+            status = agent.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("ward-gtk stays up without a bus; log:\n" + agent.log())
+        log("ward-gtk exited with status %d after %.2f s" % (status, time.monotonic() - t0))
+        check(status > 0, "ward-gtk exited with status %d, expected a failure status" % status)
+        said = agent.log().count("ward-gtk: lost the connection to the system bus")
+        check(said == 1, "said %d times that the bus is lost; log:\n%s" % (said, agent.log()))
+        w.wait_for(lambda: not g.dialog_pids(), 15, message="the dialog survives ward-gtk")
+        rc, out = g.finish(pk, timeout=20)
+        log("pkcheck %d: %r" % (rc, out.strip()))
+        check(rc != 0, "not authorized")
+    finally:
+        agent.stop()
+
+
 CASES = {
+    "bus-gone": case_bus_gone,
     "display-gone": case_display_gone,
     "load-concurrent": case_load_concurrent,
     "hostile-gecos": case_hostile_gecos,
