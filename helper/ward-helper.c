@@ -49,6 +49,7 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 
+#include "ward-helper-line.h"
 #include "ward-helper-peer.h"
 #include "ward-secret.h"
 #include "ward-wire.h"
@@ -160,8 +161,8 @@ send_message (Conn *conn, WardWireKind kind, const char *text)
 }
 
 /* Reads one line, without its '\n', into @line. Anything that is not a plain line of at most
- * WARD_WIRE_MAX_LINE bytes, in time, breaks the connection. One byte per read(2): nothing beyond
- * the line is ever buffered outside the secret. */
+ * WARD_WIRE_MAX_LINE bytes (ward_helper_line_feed() decides), in time, breaks the connection.
+ * One byte per read(2): nothing beyond the line is ever buffered outside the secret. */
 static bool
 read_line (Conn *conn, WardSecret *line)
 {
@@ -171,6 +172,7 @@ read_line (Conn *conn, WardSecret *line)
 
   for (;;)
     {
+      WardHelperLineStatus status;
       char c = 0;
       ssize_t n;
 
@@ -190,21 +192,22 @@ read_line (Conn *conn, WardSecret *line)
           syslog (LOG_NOTICE, "the agent went away mid-line or mid-conversation");
           goto broken;
         }
-      if (c == '\n')
-        return true;
-      if (c == '\0')
+      status = ward_helper_line_feed (line, c);
+      explicit_bzero (&c, sizeof c);
+      switch (status)
         {
+        case WARD_HELPER_LINE_MORE:
+          continue;
+        case WARD_HELPER_LINE_END:
+          return true;
+        case WARD_HELPER_LINE_NUL:
           syslog (LOG_NOTICE, "the agent sent a NUL byte");
           goto refused;
-        }
-      /* The line and its '\n' must fit in WARD_WIRE_MAX_LINE. */
-      if (ward_secret_len (line) + 2 > WARD_WIRE_MAX_LINE || !ward_secret_append (line, &c, 1))
-        {
-          explicit_bzero (&c, sizeof c);
+        case WARD_HELPER_LINE_TOO_LONG:
+        default:
           syslog (LOG_NOTICE, "the agent sent an oversized line");
           goto refused;
         }
-      explicit_bzero (&c, sizeof c);
     }
 
 broken:

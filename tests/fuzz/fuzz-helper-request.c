@@ -1,32 +1,114 @@
 /* fuzz-helper-request.c: the helper's side of a connection, over arbitrary agent bytes.
  *
- * ward-helper's reader (read_line() and conversation() in helper/ward-helper.c) is static and
- * reads a socket, so it cannot be called here. This target drives what that reader is made of,
- * the same way and with the same bounds: bytes go one by one into a WardSecret of
- * WARD_WIRE_MAX_LINE bytes, a NUL or an oversized line ends the connection, the first line is
- * the user name, the second the cookie, the rest replies; then each line must pass
- * ward_wire_check_plain_line() and the pid/uid parser must agree with a reference. The other
- * direction too: the bytes, taken as PAM text, are encoded as the helper would send them and
- * parsed back as the agent reads them.
+ * ward-helper reads each line one byte per read(2) and hands every byte to
+ * ward_helper_line_feed() (helper/ward-helper-line.c, compiled into ward-helper and into this
+ * target): that function makes every framing decision (end of line, NUL bytes, the length
+ * bound, CR and other bytes kept as data). This target drives it exactly as read_line() in
+ * helper/ward-helper.c does: a cleared line per call, one byte at a time, the end of the input
+ * as the agent closing the connection mid-line, nothing read after a refused line; the first
+ * line is the user name, the second the cookie, the rest replies, as main() and conversation()
+ * take them. Since the state between two reads is only the WardSecret, feeding byte by byte
+ * covers every way the agent's writes can be split into reads. An independent model of the
+ * protocol (memchr over the input) must agree with the shipped reader on every outcome.
+ *
+ * The other direction too: the bytes, taken as PAM text, are encoded as the helper would send
+ * them and parsed back as the agent reads them.
  *
  * Invariants: nothing crashes or reads out of bounds; a secret never holds more than its
- * capacity; every accepted line is a plain line; encoding a PAM text gives one line of at most
- * WARD_WIRE_MAX_LINE bytes that parses back to the text (less one trailing '\n').
- *
- * TODO(lead): factor the reader out of ward-helper.c (e.g. helper/ward-helper-reader.c with
- * `gboolean ward_helper_read_line (int fd, WardSecret *line, ...)`) so this target can drive the
- * shipped function itself. */
+ * capacity and is wiped whole after a refused or cut-off line; every accepted line is the model's
+ * (byte for byte, '\r' included) and a plain line; encoding a PAM text gives one line of at most
+ * WARD_WIRE_MAX_LINE bytes that parses back to the text (less one trailing '\n'). */
 #include "config.h"
 
 #include <string.h>
 
 #include "fuzz-common.h"
+#include "ward-helper-line.h"
 #include "ward-request.h"
 #include "ward-secret.h"
 #include "ward-wire.h"
 
-/* As many lines as a conversation can carry before the helper's MAX_MESSAGES ends it. */
+/* The user name, the cookie, and as many replies as the helper's MAX_MESSAGES (256) allow. */
 #define MAX_LINES 258
+/* The longest line the helper accepts: it and its '\n' fill WARD_WIRE_MAX_LINE. */
+#define LONGEST (WARD_WIRE_MAX_LINE - 1)
+
+typedef enum {
+  OUTCOME_LINE,
+  OUTCOME_NUL,
+  OUTCOME_TOO_LONG,
+  OUTCOME_EOF,
+} Outcome;
+
+/* The agent's side of the socket: the fuzz input, then end of file. */
+typedef struct {
+  const uint8_t *data;
+  size_t size;
+  size_t pos;
+  gboolean failed; /* Conn.failed: after a refused or cut-off line nothing more is read */
+} Stream;
+
+/* read_line() of helper/ward-helper.c without the poll(2)/read(2) around it. */
+static Outcome
+helper_read_line (Stream *stream, WardSecret *line)
+{
+  ward_secret_clear (line);
+  FUZZ_CHECK (!stream->failed);
+
+  while (stream->pos < stream->size)
+    {
+      char c = (char) stream->data[stream->pos++];
+
+      switch (ward_helper_line_feed (line, c))
+        {
+        case WARD_HELPER_LINE_MORE:
+          FUZZ_CHECK (ward_secret_len (line) <= LONGEST);
+          continue;
+        case WARD_HELPER_LINE_END:
+          FUZZ_CHECK (c == '\n');
+          return OUTCOME_LINE;
+        case WARD_HELPER_LINE_NUL:
+          FUZZ_CHECK (c == '\0');
+          stream->failed = TRUE;
+          ward_secret_clear (line);
+          return OUTCOME_NUL;
+        case WARD_HELPER_LINE_TOO_LONG:
+          FUZZ_CHECK (ward_secret_len (line) == LONGEST);
+          stream->failed = TRUE;
+          ward_secret_clear (line);
+          return OUTCOME_TOO_LONG;
+        default:
+          FUZZ_CHECK (0); /* an unknown WardHelperLineStatus */
+        }
+    }
+  /* read(2) returned 0: the agent went away mid-line or between lines. */
+  stream->failed = TRUE;
+  ward_secret_clear (line);
+  return OUTCOME_EOF;
+}
+
+/* The model: what polkit's protocol and HACKING.md (invariants 4, 9) say the next line is. */
+static Outcome
+model_next_line (const uint8_t *data, size_t size, size_t *pos, size_t *len)
+{
+  const uint8_t *p = data + *pos;
+  size_t avail = size - *pos;
+  const uint8_t *nl = memchr (p, '\n', avail);
+  size_t segment = nl != NULL ? (size_t) (nl - p) : avail;
+  const uint8_t *nul = memchr (p, '\0', segment);
+
+  /* Bytes are taken in order: a NUL within the first LONGEST + 1 bytes is seen before the
+   * length bound is. */
+  if (nul != NULL && (size_t) (nul - p) <= LONGEST)
+    return OUTCOME_NUL;
+  if (segment > LONGEST)
+    return OUTCOME_TOO_LONG;
+  if (nl == NULL)
+    return OUTCOME_EOF;
+  *len = segment;
+  *pos += segment + 1;
+  return OUTCOME_LINE;
+}
 
 /* A reference for ward_parse_uint32: decimal, no sign, no leading zero, fits in 32 bits. */
 static gboolean
@@ -49,16 +131,27 @@ reference_uint32 (const char *text, gsize len, guint32 *out)
 }
 
 static void
-check_line (const WardSecret *line, guint index)
+check_wiped (const WardSecret *line)
+{
+  const char *bytes = ward_secret_get (line);
+
+  FUZZ_CHECK (ward_secret_len (line) == 0);
+  /* ward_secret_clear() wipes the whole buffer, its terminating byte included. */
+  for (gsize i = 0; i <= ward_secret_capacity (line); i++)
+    FUZZ_CHECK (bytes[i] == '\0');
+}
+
+static void
+check_line (const WardSecret *line, const uint8_t *expected, size_t expected_len)
 {
   const char *bytes = ward_secret_get (line);
   gsize len = ward_secret_len (line);
   g_autoptr(GError) error = NULL;
-  guint32 parsed = 0, expected = 0;
+  guint32 parsed = 0, reference = 0;
   gboolean ok, ref;
 
-  FUZZ_CHECK (len + 1 <= WARD_WIRE_MAX_LINE);
-  FUZZ_CHECK (len <= ward_secret_capacity (line));
+  FUZZ_CHECK (len == expected_len && memcmp (bytes, expected, len) == 0);
+  FUZZ_CHECK (len <= LONGEST && len <= ward_secret_capacity (line));
   FUZZ_CHECK (bytes[len] == '\0');
   /* What the reader accepted is exactly what the agent side may write. */
   FUZZ_CHECK (ward_wire_check_plain_line (bytes, len, &error));
@@ -66,54 +159,51 @@ check_line (const WardSecret *line, guint index)
   FUZZ_CHECK (memchr (bytes, '\n', len) == NULL && strlen (bytes) == len);
 
   ok = ward_parse_uint32 (bytes, &parsed);
-  ref = reference_uint32 (bytes, len, &expected);
+  ref = reference_uint32 (bytes, len, &reference);
   FUZZ_CHECK (ok == ref);
   if (ok)
-    FUZZ_CHECK (parsed == expected);
-
-  /* The user name (line 0) becomes argv-free PAM input; an empty one is refused by the helper. */
-  (void) index;
+    FUZZ_CHECK (parsed == reference);
 }
 
 static void
 check_reader (const uint8_t *data, size_t size)
 {
-  g_autoptr(WardSecret) line = ward_secret_new (WARD_WIRE_MAX_LINE);
-  guint lines = 0;
+  /* main() reads the user name and the cookie into one secret; conversation() the replies into
+   * another, each copied into the malloc()ed buffer PAM wants. */
+  g_autoptr(WardSecret) request = ward_secret_new (WARD_WIRE_MAX_LINE);
+  g_autoptr(WardSecret) reply = ward_secret_new (WARD_WIRE_MAX_LINE);
+  Stream stream = { data, size, 0, FALSE };
+  size_t model_pos = 0;
 
-  for (size_t i = 0; i < size && lines < MAX_LINES; i++)
+  for (guint index = 0; index < MAX_LINES; index++)
     {
-      char c = (char) data[i];
+      WardSecret *line = index < 2 ? request : reply;
+      size_t start = model_pos, model_len = 0;
+      Outcome model = model_next_line (data, size, &model_pos, &model_len);
+      Outcome got = helper_read_line (&stream, line);
 
-      if (c == '\n')
+      FUZZ_CHECK (got == model);
+      if (got != OUTCOME_LINE)
         {
-          check_line (line, lines++);
-          ward_secret_clear (line);
-          FUZZ_CHECK (ward_secret_len (line) == 0 && ward_secret_get (line)[0] == '\0');
-          continue;
-        }
-      if (c == '\0')
-        {
-          /* The helper refuses a NUL; the plain-line check must agree. */
-          g_autoptr(GError) error = NULL;
-          FUZZ_CHECK (!ward_wire_check_plain_line ((const char *) data + i, 1, &error));
-          FUZZ_CHECK (error != NULL);
+          check_wiped (line);
+          /* A refused line ends the connection: the helper reads nothing more. */
+          FUZZ_CHECK (stream.failed);
           return;
         }
-      if (ward_secret_len (line) + 2 > WARD_WIRE_MAX_LINE)
-        {
-          /* One more byte would not leave room for the '\n': the helper refuses the line, and
-           * so must the check. */
-          g_autoptr(WardSecret) longer = ward_secret_new (WARD_WIRE_MAX_LINE);
-          g_autoptr(GError) error = NULL;
+      FUZZ_CHECK (stream.pos == model_pos);
+      check_line (line, data + start, model_len);
 
-          FUZZ_CHECK (ward_secret_append (longer, ward_secret_get (line), ward_secret_len (line)));
-          if (ward_secret_append (longer, &c, 1))
-            FUZZ_CHECK (!ward_wire_check_plain_line (ward_secret_get (longer),
-                                                     ward_secret_len (longer), &error));
-          return;
+      /* main(): an empty user name or cookie ends the instance. */
+      if (index < 2 && ward_secret_len (line) == 0)
+        return;
+      if (index >= 2)
+        {
+          g_autofree char *copy = g_malloc (ward_secret_len (line) + 1);
+
+          memcpy (copy, ward_secret_get (line), ward_secret_len (line) + 1);
+          FUZZ_CHECK (strlen (copy) == ward_secret_len (line));
+          explicit_bzero (copy, ward_secret_len (line));
         }
-      FUZZ_CHECK (ward_secret_append (line, &c, 1));
     }
 }
 
