@@ -213,11 +213,34 @@ main (int argc, char **argv)
     }
 
   /* Without a session bus there is no accessibility bus either, and GTK would try to autolaunch
-   * one (dbus-launch) from the dialog: skip it. */
+   * one (dbus-launch) from the dialog: skip it. GDK (its file transfer portal, while opening the
+   * display) and dconf would still run dbus-launch --autolaunch, GDK's in the main thread: give
+   * them the address of the missing socket, which fails at once. */
   g_autofree char *bus_socket = g_build_filename (g_get_user_runtime_dir (), "bus", NULL);
   if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL &&
       !g_file_test (bus_socket, G_FILE_TEST_EXISTS))
-    g_setenv ("GTK_A11Y", "none", FALSE);
+    {
+      g_autofree char *escaped = g_dbus_address_escape_value (bus_socket);
+      g_autofree char *address = g_strconcat ("unix:path=", escaped, NULL);
+
+      g_setenv ("GTK_A11Y", "none", FALSE);
+      g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
+    }
+
+  /* A new process per dialog pays for the renderer's start-up every time, and GL's (Mesa,
+   * shader compiles) is most of it; a form of labels and entries gains nothing from GL. On X11
+   * GDK also starts EGL, then GLX, while it opens the display, only to pick a visual: with the
+   * cairo renderer GL is turned off too, and GDK picks the same 32-bit visual without loading
+   * Mesa. A user's GSK_RENDERER, GDK_DEBUG or GDK_DISABLE still wins. (GTK 4.16 moved
+   * gl-disable from GDK_DEBUG to GDK_DISABLE=gl.) */
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  if (g_strcmp0 (g_getenv ("GSK_RENDERER"), "cairo") == 0)
+    {
+      if (gtk_get_minor_version () < 16)
+        g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+      else
+        g_setenv ("GDK_DISABLE", "gl", FALSE);
+    }
 
   if (!gtk_init_check ())
     {
