@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -26,6 +27,7 @@
 #include "ward-agent.h"
 #include "ward-login.h"
 #include "ward-request.h"
+#include "ward-text.h"
 
 #define EXIT_BAD_USAGE 126
 #define EXIT_UNAVAILABLE 127
@@ -182,6 +184,37 @@ on_bus_closed (GDBusConnection *bus, gboolean remote_peer_vanished, GError *erro
   g_main_loop_quit (app->loop);
 }
 
+/* GLib's default writer colours lines on a terminal (escape sequences that GLib 2.74 sends
+ * whatever NO_COLOR says) and stamps them with times; some messages quote what a helper, PAM or
+ * a file name contained. Lines for the user's terminal are therefore "ward-tty: TEXT", plain and
+ * sanitised like everything else ward-tty prints; the journal still gets structured entries. */
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  const char *domain = NULL;
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (fields[i].length >= 0)
+        continue;
+      if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0)
+        domain = fields[i].value;
+      else if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+        message = fields[i].value;
+    }
+  if (g_log_writer_default_would_drop (level, domain))
+    return G_LOG_WRITER_HANDLED;
+  if (g_log_writer_is_journald (fileno (stderr)))
+    return g_log_writer_journald (level, fields, n_fields, user_data);
+
+  g_autofree char *safe =
+    ward_text_sanitize (message, -1, WARD_TEXT_MAX_MESSAGE, WARD_TEXT_SINGLE_LINE);
+  fprintf (stderr, "%s: %s\n", g_get_prgname (), safe);
+  fflush (stderr);
+  return G_LOG_WRITER_HANDLED;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -209,6 +242,7 @@ main (int argc, char *argv[])
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("ward-tty");
+  g_log_set_writer_func (log_writer, NULL, NULL);
   /* No remote file access from GIO, as pkttyagent. */
   g_setenv ("GIO_USE_VFS", "local", TRUE);
   /* This process will hold passwords: no core dumps, no ptrace by the same user. */

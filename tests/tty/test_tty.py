@@ -524,6 +524,21 @@ def case_options():
     agent.expect(ww.pexpect.EOF)
     agent.close()
     check(agent.exitstatus == 126, "refused registration: %r" % agent.exitstatus)
+    # Log lines reach the terminal as plain, sanitised text: GLib's writer would colour them,
+    # and this one quotes a file name with an OSC sequence in it.
+    conf = os.path.join(ww.world_dir(), "tty\x1b]0;owned\x07.conf")
+    with open(conf, "w") as f:
+        f.write("[tty\nnot a key file\n")
+    os.chmod(conf, 0o644)
+    agent = start_agent(sub.pid, env={"WARD_TTY_CONFIG": conf}, extra=["--fallback"])
+    agent.expect_exact("ward-tty: Ignoring", timeout=10)
+    agent.expect_exact("\n", timeout=10)
+    shown = agent.logfile_read.getvalue()
+    log("log line: %r" % shown.strip())
+    check("\x1b" not in shown and "\x07" not in shown, "escape sequence on the terminal: %r" % shown)
+    check("tty.conf: Key file contains" in shown, "the sanitised file name is shown: %r" % shown)
+    agent.kill(signal.SIGTERM)
+    agent.expect(ww.pexpect.EOF)
     # No polkitd on the bus: 127.
     ww.stop_polkitd()
     agent = ww.run_as("bob", [AGENT, "--process", str(sub.pid)])
