@@ -402,6 +402,16 @@ show_request (TtyFlow *self)
       return;
     }
 
+  /* With one identity there is nothing to ask first: start the helper now, since it takes a few
+   * milliseconds (exec, PAM) before it asks, and print the header meanwhile. What the helper
+   * sends is handled from the main loop, so after the header. */
+  if (self->usable->len == 1)
+    {
+      self->chosen = g_array_index (self->usable, guint, 0);
+      self->attempts = 0;
+      start_attempt (self);
+    }
+
   tty_terminal_print (self->terminal, "\n");
   print_header (self);
 
@@ -413,7 +423,9 @@ show_request (TtyFlow *self)
     }
   if (self->usable->len == 1)
     {
-      start_identity (self, g_array_index (self->usable, guint, 0));
+      WardIdentity *identity = g_ptr_array_index (self->request->identities, self->chosen);
+      g_autofree char *label = identity_label (identity);
+      tty_terminal_printf (self->terminal, _("Authenticating as: %s\n"), label);
       return;
     }
   list_identities (self);
