@@ -20,6 +20,8 @@ import time
 import pexpect
 
 import wardworld as ww
+from wardtest import (check, check_sane, fd_count, log, pids_named, rss_kib, sanitized_build,
+                      term_state)
 
 BUILD = os.environ.get("WARD_BUILD_ROOT", "")
 SOURCE = os.environ.get("WARD_SOURCE_ROOT", "")
@@ -37,16 +39,7 @@ BAD = [b"\x1b", b"\x07", b"\x08", b"\x7f", "\u009b".encode(), "\u202e".encode(),
        "\u2066".encode(), "\u2069".encode()]
 
 
-def check(condition, what):
-    if not condition:
-        raise AssertionError(what)
-
-
-def log(text):
-    print(text, flush=True)
-
-
-# ---- helpers (small copies of tests/tty/test_tty.py's, so that file stays the tty team's) ----
+# ---- helpers ----
 
 def subject(argv=("sleep", "600")):
     return ww.popen_as("bob", list(argv))
@@ -86,22 +79,6 @@ def finish(proc, timeout=30):
     return proc.returncode
 
 
-def term_state(fd):
-    attrs = termios.tcgetattr(fd)
-    return attrs[0], attrs[3], attrs[6][termios.VMIN]
-
-
-def check_sane(fd, before, what):
-    try:
-        ww.wait_for(lambda: term_state(fd) == before, 3)
-    except TimeoutError:
-        pass
-    after = term_state(fd)
-    check(after == before, "%s: terminal state %r, expected %r" % (what, after, before))
-    check(after[1] & termios.ECHO and after[1] & termios.ICANON and after[1] & termios.ISIG,
-          "%s: echo/icanon/isig not on" % what)
-
-
 def choose_default(agent, timeout=30):
     agent.expect_exact(b"Authenticate as which user? [1]: ", timeout=timeout)
     agent.sendline(b"")
@@ -122,28 +99,6 @@ def check_inert(data, what):
     for bad in BAD:
         at = data.find(bad)
         check(at < 0, "%s: %r reached the terminal: %r" % (what, bad, data[max(0, at - 300):at + 60]))
-
-
-def process_pids(comm):
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/comm" % entry) as f:
-                    if f.read().strip() == comm:
-                        pids.append(int(entry))
-            except OSError:
-                pass
-    return pids
-
-
-def fd_count(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
 
 
 class FakeHelper:
@@ -177,16 +132,6 @@ Activator = ww.HelperActivator
 VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
             "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
             "--track-fds=no", "--num-callers=30"]
-
-
-def sanitized_build():
-    import json
-    try:
-        with open(os.path.join(BUILD, "meson-info", "intro-buildoptions.json")) as f:
-            options = json.load(f)
-    except OSError:
-        return False
-    return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in options)
 
 
 def valgrind_summary(text):
@@ -384,7 +329,7 @@ def case_bus_gone():
     choose_default(agent)
     agent.expect_exact(b"Password: ")
     agent.send(b"alice-sec")
-    buses = process_pids("dbus-daemon")
+    buses = pids_named("dbus-daemon")
     check(buses, "no dbus-daemon in the world")
     for pid in buses:
         os.kill(pid, signal.SIGKILL)

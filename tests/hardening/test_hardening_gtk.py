@@ -19,51 +19,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import gtkworld as g  # noqa: E402
 import wardworld as w  # noqa: E402
+from wardtest import (check, fd_count, log, pids_named, rss_kib,  # noqa: E402
+                      sanitized_build)
 
 ALICE = w.USERS["alice"]["password"]
 BAD = ["\x1b", "\x07", "\x08", "\x7f", "\u009b", "\u202e", "\u2066", "\u2069"]
-
-
-def log(text):
-    print(text, flush=True)
-
-
-def check(condition, what):
-    if not condition:
-        raise AssertionError(what)
-
-
-def pids_named(comm):
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/comm" % entry) as f:
-                    if f.read().strip() == comm:
-                        pids.append(int(entry))
-            except OSError:
-                pass
-    return pids
-
-
-def fd_count(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
-
-
-def sanitized_build():
-    import json
-    try:
-        with open(os.path.join(os.environ.get("WARD_BUILD_ROOT", ""), "meson-info",
-                               "intro-buildoptions.json")) as f:
-            options = json.load(f)
-    except OSError:
-        return False
-    return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in options)
 
 
 def answer_one(agent, password=ALICE, timeout=60):

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import gtkworld as g  # noqa: E402
 import wardworld as w  # noqa: E402
-from test_hardening_gtk import sanitized_build  # noqa: E402
+from wardtest import check, log, sanitized_build  # noqa: E402
 
 ALICE = w.USERS["alice"]["password"]
 SOURCE = os.environ.get("WARD_SOURCE_ROOT", "")
@@ -58,15 +58,6 @@ def ward_sources():
 # A frame in ward's own code: in one of its source files, or in its binaries (no debug info).
 WARD_FRAME = re.compile(r"\((?:(?:%s):\d+|in [^)]*/(?:ward-gtk|ward-gtk-dialog))\)" % "|".join(
     re.escape(n) for n in sorted(ward_sources())) or "ward-[a-z-]+\.c")
-
-
-def log(text):
-    print(text, flush=True)
-
-
-def check(condition, what):
-    if not condition:
-        raise AssertionError(what)
 
 
 def write_script(path, argv):
