@@ -251,3 +251,19 @@ def ok(message):
 
 
 PKCHECK_DISMISSED = re.compile(r"dismissed|Not authorized", re.I)
+
+
+def run_scenario(namespace, doc, prepare):
+    """A test script's main(): run namespace's scenario_NAME for argv[1] (dashes allowed) after
+    PREPARE(name) (which skips when the world lacks something). Returns the exit status."""
+    if len(sys.argv) != 2:
+        print(doc, file=sys.stderr)
+        return 2
+    name = sys.argv[1].replace("-", "_")
+    func = namespace.get("scenario_" + name)
+    if func is None:
+        print("unknown scenario %s" % sys.argv[1], file=sys.stderr)
+        return 2
+    prepare(name)
+    func()
+    return 0

@@ -552,17 +552,7 @@ def scenario_instances():
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    name = sys.argv[1].replace("-", "_")
-    func = globals().get("scenario_" + name)
-    if func is None:
-        print("unknown scenario %s" % sys.argv[1], file=sys.stderr)
-        return 2
-    g.require()
-    func()
-    return 0
+    return g.run_scenario(globals(), __doc__, lambda name: g.require())
 
 
 if __name__ == "__main__":

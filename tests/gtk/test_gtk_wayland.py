@@ -352,17 +352,7 @@ NESTED = {"right_password", "escape"}
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    name = sys.argv[1].replace("-", "_")
-    func = globals().get("scenario_" + name)
-    if func is None:
-        print("unknown scenario %s" % sys.argv[1], file=sys.stderr)
-        return 2
-    require(name in NESTED)
-    func()
-    return 0
+    return g.run_scenario(globals(), __doc__, lambda name: require(name in NESTED))
 
 
 if __name__ == "__main__":

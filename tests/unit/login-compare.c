@@ -17,26 +17,29 @@
 
 #include "ward-login.h"
 
+/* libsystemd's answer as a GLib string: NULL when it found none (r < 0). */
+static char *
+g_from_sd (int r, char *s)
+{
+  char *copy = r < 0 ? NULL : g_strdup (s);
+  free (s);
+  return copy;
+}
+
 static char *
 sd_session_of (pid_t pid)
 {
   char *s = NULL;
-  if (sd_pid_get_session (pid, &s) < 0)
-    return NULL;
-  char *r = g_strdup (s);
-  free (s);
-  return r;
+  int r = sd_pid_get_session (pid, &s);
+  return g_from_sd (r, s);
 }
 
 static char *
 sd_display_of (uid_t uid)
 {
   char *s = NULL;
-  if (sd_uid_get_display (uid, &s) < 0)
-    return NULL;
-  char *r = g_strdup (s);
-  free (s);
-  return r;
+  int r = sd_uid_get_display (uid, &s);
+  return g_from_sd (r, s);
 }
 
 static gboolean
