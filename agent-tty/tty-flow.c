@@ -249,16 +249,23 @@ identity_label (WardIdentity *identity)
   return g_strdup (identity->name_display);
 }
 
+/* Starts the helper for identity @index. Its questions are handled from the main loop, so
+ * whatever the caller prints next still comes before them. */
 static void
-start_identity (TtyFlow *self, guint index)
+choose_identity (TtyFlow *self, guint index)
 {
-  WardIdentity *identity = g_ptr_array_index (self->request->identities, index);
-  g_autofree char *label = identity_label (identity);
-
   self->chosen = index;
   self->attempts = 0;
-  tty_terminal_printf (self->terminal, _("Authenticating as: %s\n"), label);
   start_attempt (self);
+}
+
+static void
+announce_identity (TtyFlow *self)
+{
+  WardIdentity *identity = g_ptr_array_index (self->request->identities, self->chosen);
+  g_autofree char *label = identity_label (identity);
+
+  tty_terminal_printf (self->terminal, _("Authenticating as: %s\n"), label);
 }
 
 static guint
@@ -305,7 +312,8 @@ on_identity_answer (TtyTerminal *terminal, TtyLineResult result, WardSecret *lin
       ask_identity (self);
       return;
     }
-  start_identity (self, g_array_index (self->usable, guint, number - 1));
+  choose_identity (self, g_array_index (self->usable, guint, number - 1));
+  announce_identity (self);
 }
 
 static void
@@ -403,14 +411,9 @@ show_request (TtyFlow *self)
     }
 
   /* With one identity there is nothing to ask first: start the helper now, since it takes a few
-   * milliseconds (exec, PAM) before it asks, and print the header meanwhile. What the helper
-   * sends is handled from the main loop, so after the header. */
+   * milliseconds (exec, PAM) before it asks, and print the header meanwhile. */
   if (self->usable->len == 1)
-    {
-      self->chosen = g_array_index (self->usable, guint, 0);
-      self->attempts = 0;
-      start_attempt (self);
-    }
+    choose_identity (self, g_array_index (self->usable, guint, 0));
 
   tty_terminal_print (self->terminal, "\n");
   print_header (self);
@@ -423,9 +426,7 @@ show_request (TtyFlow *self)
     }
   if (self->usable->len == 1)
     {
-      WardIdentity *identity = g_ptr_array_index (self->request->identities, self->chosen);
-      g_autofree char *label = identity_label (identity);
-      tty_terminal_printf (self->terminal, _("Authenticating as: %s\n"), label);
+      announce_identity (self);
       return;
     }
   list_identities (self);
