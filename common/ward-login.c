@@ -1,10 +1,12 @@
 /* ward-login.c: logind session lookup from the cgroup and logind's state files. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <sys/vfs.h>
 
+#include "ward-file.h"
 #include "ward-login.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -155,11 +157,10 @@ systemd_hierarchy_is_unified (void)
 static char *
 read_small_file (const char *path)
 {
-  g_autofree char *contents = NULL;
   gsize length = 0;
+  g_autofree char *contents = ward_file_read_bounded (AT_FDCWD, path, MAX_FILE_SIZE + 1, &length);
 
-  if (!g_file_get_contents (path, &contents, &length, NULL) || length > MAX_FILE_SIZE ||
-      memchr (contents, '\0', length) != NULL)
+  if (contents == NULL || length > MAX_FILE_SIZE || memchr (contents, '\0', length) != NULL)
     return NULL;
   return g_steal_pointer (&contents);
 }

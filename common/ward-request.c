@@ -7,10 +7,10 @@
  */
 #include "config.h"
 
+#include "ward-file.h"
 #include "ward-request.h"
 #include "ward-text.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
@@ -116,42 +116,6 @@ ward_identity_new (guint32 uid)
   return identity;
 }
 
-/* Reads at most @max bytes of a small /proc file relative to @dir_fd. */
-static char *
-read_bounded (int dir_fd, const char *name, gsize max, gsize *len_out)
-{
-  g_autofree char *buf = NULL;
-  gsize len = 0;
-  int fd;
-
-  *len_out = 0;
-  fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-  if (fd < 0)
-    return NULL;
-
-  buf = g_malloc (max + 1);
-  while (len < max)
-    {
-      ssize_t n = read (fd, buf + len, max - len);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          close (fd);
-          return NULL;
-        }
-      if (n == 0)
-        break;
-      len += (gsize) n;
-    }
-  close (fd);
-
-  buf[len] = '\0';
-  *len_out = len;
-  return g_steal_pointer (&buf);
-}
-
 /* The real uid from the "Uid:" line of /proc/PID/status; -1 when missing or malformed. */
 static gint64
 parse_status_uid (const char *status)
@@ -211,11 +175,11 @@ ward_requester_new_for_pid (guint32 pid)
   if (dir_fd < 0)
     return g_steal_pointer (&requester);
 
-  status = read_bounded (dir_fd, "status", STATUS_READ_MAX, &len);
+  status = ward_file_read_bounded (dir_fd, "status", STATUS_READ_MAX, &len);
   if (status != NULL)
     requester->uid = parse_status_uid (status);
 
-  cmdline = read_bounded (dir_fd, "cmdline", CMDLINE_READ_MAX, &len);
+  cmdline = ward_file_read_bounded (dir_fd, "cmdline", CMDLINE_READ_MAX, &len);
   if (cmdline != NULL && len > 0)
     requester->cmdline_display = ward_cmdline_format (cmdline, len, WARD_TEXT_MAX_MESSAGE);
   close (dir_fd);
