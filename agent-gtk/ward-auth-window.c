@@ -236,9 +236,7 @@ on_session_request (WardSession *session, const char *prompt, gboolean echo_on, 
   g_autofree char *safe = ward_text_sanitize (prompt, -1, MAX_PROMPT_CHARS, WARD_TEXT_SINGLE_LINE);
 
   g_strstrip (safe);
-  /* pam_unix's untranslated "Password:" (the helper runs in the system's locale) is shown in
-   * the user's language; any other prompt is PAM's own. */
-  if (safe[0] == '\0' || g_str_equal (safe, "Password:"))
+  if (ward_session_prompt_is_default (safe))
     {
       g_free (safe);
       safe = g_strdup (_("Password:"));

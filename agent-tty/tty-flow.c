@@ -151,10 +151,8 @@ on_session_request (WardSession *session, const char *prompt, gboolean echo_on,
                                                WARD_TEXT_SINGLE_LINE);
   g_autofree char *shown = NULL;
 
-  /* PAM prompts usually end in ": "; make sure the cursor does not touch the text. The helper
-   * runs in the system's locale, so pam_unix's plain "Password: " is shown in the user's
-   * language instead (as polkit-gnome does); any other prompt is PAM's own. */
-  if (*clean == '\0' || g_str_equal (clean, "Password: ") || g_str_equal (clean, "Password:"))
+  /* PAM prompts usually end in ": "; make sure the cursor does not touch the text. */
+  if (ward_session_prompt_is_default (clean))
     shown = g_strdup (_("Password: "));
   else if (g_str_has_suffix (clean, " "))
     shown = g_steal_pointer (&clean);

@@ -350,6 +350,13 @@ open_helper (WardSession *self)
   return self->fd >= 0;
 }
 
+gboolean
+ward_session_prompt_is_default (const char *prompt)
+{
+  return prompt == NULL || prompt[0] == '\0' || g_str_equal (prompt, "Password:") ||
+         g_str_equal (prompt, "Password: ");
+}
+
 void
 ward_session_initiate (WardSession *self)
 {

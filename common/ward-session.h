@@ -37,6 +37,11 @@ void ward_session_respond (WardSession *self, WardSecret *response);
  * (FALSE) is emitted if it was not already. */
 void ward_session_cancel (WardSession *self);
 
+/* Whether @prompt (sanitised PAM text) is empty or pam_unix's plain "Password:", with or without
+ * its trailing space: the helper runs in the system's locale, so agents show their own
+ * translated prompt instead (as polkit-gnome does); any other prompt is PAM's own. */
+gboolean ward_session_prompt_is_default (const char *prompt);
+
 /* Which helper the session talks to, for logs and tests: "ward-socket", "polkit-socket",
  * "polkit-setuid", "none" when no helper could be reached (or the user name or cookie was
  * refused before one was tried), or NULL before initiate. */

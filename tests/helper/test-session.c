@@ -446,6 +446,22 @@ test_cancel_before_initiate_output (Fixture *f, gconstpointer d)
   g_assert_cmpuint (f->events->len, ==, 0);
 }
 
+/* The prompts agents replace by their own translated "Password:", and those they show as PAM
+ * sent them. */
+static void
+test_default_prompt (void)
+{
+  g_assert_true (ward_session_prompt_is_default (NULL));
+  g_assert_true (ward_session_prompt_is_default (""));
+  g_assert_true (ward_session_prompt_is_default ("Password:"));
+  g_assert_true (ward_session_prompt_is_default ("Password: "));
+  g_assert_false (ward_session_prompt_is_default ("Password:  "));
+  g_assert_false (ward_session_prompt_is_default ("password:"));
+  g_assert_false (ward_session_prompt_is_default ("Passwort: "));
+  g_assert_false (ward_session_prompt_is_default ("Password for alice: "));
+  g_assert_false (ward_session_prompt_is_default ("PIN: "));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -495,6 +511,7 @@ main (int argc, char *argv[])
   ADD ("no-helper/spawn", test_no_spawn, 0);
   ADD ("no-helper/bad-override", test_bad_override, 0);
   ADD ("spawn/cookie-not-a-line", test_bad_cookie, 0);
+  g_test_add_func ("/session/default-prompt", test_default_prompt);
 
   return g_test_run ();
 }
