@@ -37,10 +37,10 @@ cg_unescape (const char *name)
   return name[0] == '_' ? name + 1 : name;
 }
 
-static gboolean
-unit_name_chars_valid (const char *name)
+gboolean
+ward_login_unit_name_is_valid (const char *name)
 {
-  if (name[0] == '\0' || strlen (name) > 255)
+  if (name == NULL || name[0] == '\0' || strlen (name) > 255)
     return FALSE;
   for (const char *p = name; *p != '\0'; p++)
     if (!g_ascii_isalnum (*p) && strchr (":-_.\\@", *p) == NULL)
@@ -54,7 +54,7 @@ is_slice (const char *component)
   const char *name = cg_unescape (component);
 
   return strlen (name) > strlen (".slice") && g_str_has_suffix (name, ".slice") &&
-         unit_name_chars_valid (name) && strchr (name, '@') == NULL;
+         ward_login_unit_name_is_valid (name) && strchr (name, '@') == NULL;
 }
 
 static char *
@@ -69,7 +69,7 @@ session_from_path (const char *path)
 
       /* The first unit below the slices decides: a session scope, or no session at all. */
       const char *unit = cg_unescape (*p);
-      if (!unit_name_chars_valid (unit) || !g_str_has_prefix (unit, "session-") ||
+      if (!ward_login_unit_name_is_valid (unit) || !g_str_has_prefix (unit, "session-") ||
           !g_str_has_suffix (unit, ".scope"))
         return NULL;
 

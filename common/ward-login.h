@@ -19,6 +19,10 @@ G_BEGIN_DECLS
 /* logind's rule for session ids: one or more ASCII letters and digits. */
 gboolean ward_login_session_id_is_valid (const char *session_id);
 
+/* Whether @name is made only of the characters systemd allows in a unit name (letters, digits,
+ * ":-_.\\@") and at most 255 long; the unit type is the caller's to check. */
+gboolean ward_login_unit_name_is_valid (const char *name);
+
 /* The session id in the contents of a /proc/PID/cgroup file, or NULL: the path of the "0::"
  * line when @unified (systemd's own hierarchy is cgroup v2: a unified or hybrid host), else of
  * the "name=systemd" line; after the leading slices, the first unit must be "session-ID.scope". */

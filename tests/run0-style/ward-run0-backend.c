@@ -30,6 +30,8 @@
 #include <gio/gunixfdlist.h>
 #include <glib-unix.h>
 
+#include "ward-login.h"
+
 #define MANAGER_PATH "/org/freedesktop/systemd1"
 #define UNIT_PREFIX "/org/freedesktop/systemd1/unit"
 #define MANAGER_IFACE "org.freedesktop.systemd1.Manager"
@@ -427,12 +429,7 @@ check_authorization (StartRequest *request)
 static gboolean
 valid_unit_name (const char *name)
 {
-  if (name == NULL || *name == '\0' || strlen (name) > 255 || !g_str_has_suffix (name, ".service"))
-    return FALSE;
-  for (const char *p = name; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && strchr (":-_.\\@", *p) == NULL)
-      return FALSE;
-  return TRUE;
+  return ward_login_unit_name_is_valid (name) && g_str_has_suffix (name, ".service");
 }
 
 static gboolean

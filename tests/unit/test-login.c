@@ -78,6 +78,23 @@ test_session_ids (void)
 }
 
 static void
+test_unit_names (void)
+{
+  g_assert_true (ward_login_unit_name_is_valid ("run-u42.service"));
+  g_assert_true (ward_login_unit_name_is_valid ("user@1000.service"));
+  g_assert_true (ward_login_unit_name_is_valid ("a\\x2db:c_d.scope"));
+  g_assert_false (ward_login_unit_name_is_valid (NULL));
+  g_assert_false (ward_login_unit_name_is_valid (""));
+  g_assert_false (ward_login_unit_name_is_valid ("a b.service"));
+  g_assert_false (ward_login_unit_name_is_valid ("a/b.service"));
+  g_assert_false (ward_login_unit_name_is_valid ("\xc3\xa9.service"));
+  g_autofree char *long_name = g_strnfill (256, 'a');
+  g_assert_false (ward_login_unit_name_is_valid (long_name));
+  long_name[255] = '\0';
+  g_assert_true (ward_login_unit_name_is_valid (long_name));
+}
+
+static void
 test_display (void)
 {
   g_autofree char *a = ward_login_display_from_user_file (
@@ -116,6 +133,7 @@ main (int argc, char **argv)
   g_test_add_func ("/login/session-scopes", test_session_scopes);
   g_test_add_func ("/login/not-sessions", test_not_sessions);
   g_test_add_func ("/login/session-ids", test_session_ids);
+  g_test_add_func ("/login/unit-names", test_unit_names);
   g_test_add_func ("/login/display", test_display);
   g_test_add_func ("/login/live", test_live);
   return g_test_run ();
