@@ -20,8 +20,8 @@ import time
 import pexpect
 
 import wardworld as ww
-from wardtest import (check, check_sane, fd_count, log, pids_named, rss_kib, sanitized_build,
-                      term_state)
+from wardtest import (check, check_sane, fd_count, log, pids_named, rss_kib, run_case,
+                      sanitized_build, term_state)
 
 BUILD = os.environ.get("WARD_BUILD_ROOT", "")
 SOURCE = os.environ.get("WARD_SOURCE_ROOT", "")
@@ -84,11 +84,18 @@ def choose_default(agent, timeout=30):
     agent.sendline(b"")
 
 
-def authenticate(agent, sub_pid, password=ALICE, timeout=30):
-    """One full request through AGENT; returns pkcheck's status."""
+def open_prompt(agent, sub_pid, timeout=30):
+    """Starts a request and waits at AGENT's password prompt (default identity); returns the
+    pkcheck process."""
     proc = pkcheck(sub_pid)
     choose_default(agent, timeout)
     agent.expect_exact(b"Password: ", timeout=timeout)
+    return proc
+
+
+def authenticate(agent, sub_pid, password=ALICE, timeout=30):
+    """One full request through AGENT; returns pkcheck's process."""
+    proc = open_prompt(agent, sub_pid, timeout)
     agent.sendline(password.encode())
     if password == ALICE:
         agent.expect_exact(b"=== Authentication succeeded ===", timeout=timeout)
@@ -299,9 +306,7 @@ def case_polkitd_restart_prompt():
     sub = subject()
     agent = start_agent(sub.pid)
     before = term_state(agent.child_fd)
-    proc = pkcheck(sub.pid)
-    choose_default(agent)
-    agent.expect_exact(b"Password: ")
+    proc = open_prompt(agent, sub.pid)
     agent.send(b"alice-sec")
     ww.restart_polkitd()
     # pkcheck loses its polkitd: it fails; the agent's prompt must end.
@@ -325,9 +330,7 @@ def case_bus_gone():
     sub = subject()
     agent = start_agent(sub.pid)
     before = term_state(agent.child_fd)
-    proc = pkcheck(sub.pid)
-    choose_default(agent)
-    agent.expect_exact(b"Password: ")
+    proc = open_prompt(agent, sub.pid)
     agent.send(b"alice-sec")
     buses = pids_named("dbus-daemon")
     check(buses, "no dbus-daemon in the world")
@@ -462,9 +465,7 @@ def case_helper_killed_real():
         sub = subject()
         agent = start_agent(sub.pid)
         before = term_state(agent.child_fd)
-        proc = pkcheck(sub.pid)
-        choose_default(agent)
-        agent.expect_exact(b"Password: ")
+        proc = open_prompt(agent, sub.pid)
         pids = ww.wait_for(act.helpers, 5, message="no ward-helper instance")
         # The user is typing when the helper dies, and ward-tty has not read the keys yet (it
         # is stopped for a moment, as a busy main loop would be): those keys belong to the dead
@@ -495,9 +496,7 @@ def case_hangup():
     request is cancelled, pkcheck returns."""
     sub = subject()
     agent = start_agent(sub.pid)
-    proc = pkcheck(sub.pid)
-    choose_default(agent)
-    agent.expect_exact(b"Password: ")
+    proc = open_prompt(agent, sub.pid)
     agent.send(b"alice-sec")
     pid = agent.pid
     t0 = time.monotonic()
@@ -590,16 +589,7 @@ def case_hostile_gecos():
     """carol's GECOS (the world's private /etc/passwd) carries escapes, bidi, markup and invalid
     UTF-8: ward-tty's identity list shows it inert."""
     evil = b"\x1b]0;PWN\x07Carol\x1b[2J\x1b[31m \xe2\x80\xae<b>x</b>\xff\x9b31m\x08\x7f"
-    with open("/etc/passwd", "rb") as f:
-        lines = f.read().split(b"\n")
-    for n, line in enumerate(lines):
-        if line.startswith(b"carol:"):
-            fields = line.split(b":")
-            fields[4] = evil + b",room 1"
-            lines[n] = b":".join(fields)
-    with open("/etc/passwd", "r+b") as f:  # the bind-mounted private copy: rewrite in place
-        f.write(b"\n".join(lines))
-        f.truncate()
+    ww.set_gecos("carol", evil + b",room 1")
     sub = subject()
     agent = start_agent(sub.pid)
     proc = pkcheck(sub.pid)
@@ -760,9 +750,7 @@ def case_load_sequential():
     t0 = time.monotonic()
     failures = []
     for i in range(n):
-        proc = pkcheck(sub.pid)
-        choose_default(agent)
-        agent.expect_exact(b"Password: ")
+        proc = open_prompt(agent, sub.pid)
         if i % 50 == 25:
             agent.sendline(b"wrong")
             agent.expect_exact(b"Please try again.")
@@ -803,13 +791,7 @@ for _mode in ("accept", "user", "cookie", "prompt", "password", "half-success", 
 
 
 def main():
-    ww.require_world()
-    if not os.access(AGENT, os.X_OK):
-        ww.skip("ward-tty is not built")
-    name = sys.argv[1]
-    log("case %s" % name)
-    CASES[name]()
-    log("ok")
+    run_case(CASES, needs=(AGENT,))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import gtkworld as g  # noqa: E402
 import wardworld as w  # noqa: E402
-from wardtest import (check, fd_count, log, pids_named, rss_kib,  # noqa: E402
+from wardtest import (check, fd_count, log, pids_named, rss_kib, run_case,  # noqa: E402
                       sanitized_build)
 
 ALICE = w.USERS["alice"]["password"]
@@ -111,16 +111,7 @@ def case_hostile_gecos():
     """carol's GECOS carries escapes, bidi, markup and invalid UTF-8: the dialog's identity list
     shows it as plain, clean text."""
     evil = b"\x1b]0;PWN\x07Carol\x1b[2J <b>x</b>\xe2\x80\xae\xff\x9b31m\x08\x7f"
-    with open("/etc/passwd", "rb") as f:
-        lines = f.read().split(b"\n")
-    for n, line in enumerate(lines):
-        if line.startswith(b"carol:"):
-            fields = line.split(b":")
-            fields[4] = evil + b",room 1"
-            lines[n] = b":".join(fields)
-    with open("/etc/passwd", "r+b") as f:
-        f.write(b"\n".join(lines))
-        f.truncate()
+    w.set_gecos("carol", evil + b",room 1")
     agent = g.Agent()
     try:
         pk = g.pkcheck()
@@ -218,11 +209,7 @@ CASES = {
 
 
 def main():
-    g.require()
-    name = sys.argv[1]
-    log("case gtk-%s" % name)
-    CASES[name]()
-    log("ok")
+    run_case(CASES, require=g.require, label="case gtk-%s")
 
 
 if __name__ == "__main__":

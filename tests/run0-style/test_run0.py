@@ -9,10 +9,9 @@ private mount namespace only) and drives bob's interactive bash in a pty.
 import os
 import re
 import subprocess
-import sys
 
 import wardworld as ww
-from wardtest import Transcript, check, log
+from wardtest import Transcript, check, run_case
 
 BUILD = os.environ.get("WARD_BUILD_ROOT", "")
 AGENT = os.path.join(BUILD, "agent-tty", "ward-tty")
@@ -222,14 +221,7 @@ CASES = {
 
 
 def main():
-    ww.require_world()
-    for path in (AGENT, BACKEND, DEMO):
-        if not os.access(path, os.X_OK):
-            ww.skip("%s is not built" % path)
-    name = sys.argv[1]
-    log("case %s" % name)
-    CASES[name]()
-    log("ok")
+    run_case(CASES, needs=(AGENT, BACKEND, DEMO))
 
 
 if __name__ == "__main__":

@@ -10,11 +10,10 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import wardworld as ww
-from wardtest import Transcript, check, check_sane, log, term_state
+from wardtest import Transcript, check, check_sane, log, run_case, term_state
 
 BUILD = os.environ.get("WARD_BUILD_ROOT", "")
 SOURCE = os.environ.get("WARD_SOURCE_ROOT", "")
@@ -691,13 +690,7 @@ CASES = {
 
 
 def main():
-    ww.require_world()
-    if not os.access(AGENT, os.X_OK):
-        ww.skip("ward-tty is not built")
-    name = sys.argv[1]
-    log("case %s" % name)
-    CASES[name]()
-    log("ok")
+    run_case(CASES, needs=(AGENT,))
 
 
 if __name__ == "__main__":

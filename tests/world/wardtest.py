@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import sys
 import termios
 
 import wardworld as ww
@@ -89,3 +90,16 @@ def sanitized_build():
     except OSError:
         return False
     return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in options)
+
+
+def run_case(cases, needs=(), require=None, label="case %s"):
+    """A world test script's main(): run CASES[argv[1]] after REQUIRE (default: being inside the
+    world) and after checking that every built program in NEEDS is there (else skip, exit 77)."""
+    (require or ww.require_world)()
+    for path in needs:
+        if not os.access(path, os.X_OK):
+            ww.skip("%s is not built" % os.path.basename(path))
+    name = sys.argv[1]
+    log(label % name)
+    cases[name]()
+    log("ok")

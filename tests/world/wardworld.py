@@ -96,6 +96,22 @@ def join_session(pid=None):
             f.write("%d\n" % pid)
 
 
+def set_gecos(user, gecos):
+    """Replace USER's GECOS field (bytes) in the world's private /etc/passwd, in place (it is a
+    bind-mounted copy: the file itself must be rewritten, not replaced)."""
+    with open("/etc/passwd", "rb") as f:
+        lines = f.read().split(b"\n")
+    prefix = user.encode() + b":"
+    for n, line in enumerate(lines):
+        if line.startswith(prefix):
+            fields = line.split(b":")
+            fields[4] = gecos
+            lines[n] = b":".join(fields)
+    with open("/etc/passwd", "r+b") as f:
+        f.write(b"\n".join(lines))
+        f.truncate()
+
+
 def user_env(user, env=None):
     """Return the environment a process of USER gets: a clean login-like set plus ENV.
 
