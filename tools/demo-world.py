@@ -23,10 +23,7 @@ world = ww.world_dir()
 ww.HelperActivator(helper)
 
 # The org.freedesktop.systemd1 stand-in that checks manage-units with polkitd.
-subprocess.Popen([backend, "--log", os.path.join(world, "run0-backend.log")],
-                 stdin=subprocess.DEVNULL, start_new_session=True)
-ww.wait_for(lambda: ww.name_has_owner("org.freedesktop.systemd1"), 10,
-            message="the run0-style backend did not start")
+ww.start_run0_backend(backend)
 
 # bob finds the client on PATH and the client finds ward-tty through WARD_RUN0_AGENT (where run0
 # would exec /usr/bin/pkttyagent), so the prompt shows the command line a user would type.

@@ -83,12 +83,7 @@ class Agent:
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            w.terminate(self.proc)
         self._log.close()
         # For the test log: what ward-gtk said.
         for line in self.log().splitlines():

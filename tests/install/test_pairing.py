@@ -145,13 +145,7 @@ def main():
 def run_clients(inst):
     """systemctl and the demo client, as bob, answered by the installed ward-tty."""
     # The run0-style backend (org.freedesktop.systemd1) and bob's shell in his session.
-    logfile = os.path.join(ww.world_dir(), "run0-backend.log")
-    subprocess.Popen([BACKEND, "--log", logfile], stdin=subprocess.DEVNULL,
-                     start_new_session=True)
-    ww.wait_for(lambda: ww.name_has_owner("org.freedesktop.systemd1"), 10,
-                message="ward-run0-backend did not start")
-    # systemctl's password agent watches this folder; the world's /run/systemd lacks it.
-    os.makedirs("/run/systemd/ask-password", exist_ok=True)
+    logfile = ww.start_run0_backend(BACKEND)
     sh = ww.shell_as("bob", in_session=True)
     sh.logfile_read = Transcript()
 

@@ -26,13 +26,7 @@ def backend_log():
 
 
 def setup(in_session=True):
-    logfile = os.path.join(ww.world_dir(), "run0-backend.log")
-    subprocess.Popen([BACKEND, "--log", logfile], stdin=subprocess.DEVNULL,
-                     start_new_session=True)
-    ww.wait_for(lambda: ww.name_has_owner("org.freedesktop.systemd1"), 10,
-                message="ward-run0-backend did not start")
-    # systemctl's password agent watches this folder; the world's /run/systemd lacks it.
-    os.makedirs("/run/systemd/ask-password", exist_ok=True)
+    ww.start_run0_backend(BACKEND)
     subprocess.run(["mount", "--bind", AGENT, "/usr/bin/pkttyagent"], check=True)
     sh = ww.shell_as("bob", in_session=in_session)
     sh.logfile_read = Transcript()

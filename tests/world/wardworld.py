@@ -457,6 +457,30 @@ def shell_run(shell, command, timeout=60):
 
 
 #: Where ward-helper.socket listens (ward's default; see meson_options.txt).
+def terminate(proc, timeout=10):
+    """Stop a Popen PROC: SIGTERM, then SIGKILL if it is still there after TIMEOUT seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def start_run0_backend(backend):
+    """Start BACKEND (tests/run0-style/ward-run0-backend, the org.freedesktop.systemd1 stand-in)
+    as root, logging to run0-backend.log in the world folder, and wait for its bus name; also
+    make the folder systemctl's password agent watches, which the world's /run/systemd lacks.
+    Returns the log's path."""
+    logfile = os.path.join(world_dir(), "run0-backend.log")
+    subprocess.Popen([backend, "--log", logfile], stdin=subprocess.DEVNULL,
+                     start_new_session=True)
+    wait_for(lambda: name_has_owner("org.freedesktop.systemd1"), 10,
+             message="ward-run0-backend did not start")
+    os.makedirs("/run/systemd/ask-password", exist_ok=True)
+    return logfile
+
+
 WARD_HELPER_SOCKET = "/run/ward/helper.socket"
 
 
@@ -504,12 +528,7 @@ class HelperActivator:
 
     def stop(self):
         """Stop listening (SIGTERM, SIGKILL after 10 s) and remove the socket."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc)
         try:
             os.unlink(WARD_HELPER_SOCKET)
         except FileNotFoundError:
