@@ -3,7 +3,9 @@
  * The input is decoded to code points first (each invalid byte becomes U+FFFD, so raw 8-bit C1
  * bytes 0x80-0x9f are never seen as controls), then an ECMA-48 state machine drops escape and
  * control sequences. The output holds no C0 control except '\n' (multi-line only), no DEL, no C1
- * control, no bidirectional control: nothing a terminal or a label could interpret.
+ * control, no format character and no other invisible one (but joiners and selectors where they
+ * shape a script or an emoji), no run of marks over one base: nothing a terminal or a label
+ * could interpret, nothing that hides, splits or draws over text.
  */
 #include "config.h"
 
@@ -29,6 +31,9 @@ typedef struct {
   gsize max_chars;
   gsize chars;
   gsize last_char_offset; /* byte offset of the last character written */
+  gunichar last_char;     /* the last character written, 0 before the first */
+  guint marks;            /* overlaying marks on the current base character */
+  gunichar joiner;        /* a joiner waiting for the next character, or 0 */
 } Output;
 
 /* Appends one character; returns FALSE once the cap is exceeded and the text is ended. */
@@ -45,28 +50,98 @@ output_char (Output *o, gunichar c)
   o->last_char_offset = o->out->len;
   g_string_append_unichar (o->out, c);
   o->chars++;
+  o->last_char = c;
   return TRUE;
 }
 
-static gboolean
-is_removed_format_char (gunichar c)
+typedef enum {
+  CHAR_VISIBLE,
+  CHAR_REMOVED,  /* invisible: default-ignorable or a format character */
+  CHAR_JOINER,   /* ZWNJ, ZWJ: kept between two characters they can join */
+  CHAR_SELECTOR, /* variation selectors: kept after a character they can select a form of */
+} CharClass;
+
+/* Invisible characters hide or split words ("pk<U+2060>exec" shows as "pkexec"), reorder what
+ * follows (bidirectional controls, CVE-2021-42574 "Trojan Source") or carry hidden text (tag
+ * characters). Every format character (general category Cf, from GLib's Unicode tables) and
+ * every other Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties.txt, listed below:
+ * GLib does not expose the property) goes, but for the few that scripts and emoji need. */
+static CharClass
+classify (gunichar c)
 {
+  if (c == 0x200c || c == 0x200d)
+    return CHAR_JOINER;
+  if ((c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xe0100 && c <= 0xe01ef) ||
+      (c >= 0x180b && c <= 0x180d) || c == 0x180f)
+    return CHAR_SELECTOR;
+  /* Cf: U+00AD, U+0600-0605, U+061C, U+06DD, U+070F, U+180E, U+200B-200F, U+202A-202E,
+   * U+2060-2064, U+2066-206F, U+FEFF, U+FFF9-FFFB, U+1BCA0-1BCA3, U+1D173-1D17A, tags
+   * U+E0001 and U+E0020-E007F, ... */
+  if (g_unichar_type (c) == G_UNICODE_FORMAT)
+    return CHAR_REMOVED;
   switch (c)
     {
-    /* Bidirectional marks, embeddings, overrides and isolates: they reorder what follows
-     * (CVE-2021-42574, "Trojan Source"). */
-    case 0x061c:
-    case 0x200e:
-    case 0x200f:
-    case 0x202a: case 0x202b: case 0x202c: case 0x202d: case 0x202e:
-    case 0x2066: case 0x2067: case 0x2068: case 0x2069:
-    /* Invisible characters that hide or split words; U+200C/U+200D stay (scripts, emoji). */
-    case 0x200b:
-    case 0xfeff:
-      return TRUE;
+    case 0x034f:                 /* combining grapheme joiner */
+    case 0x115f: case 0x1160:    /* Hangul choseong and jungseong fillers */
+    case 0x17b4: case 0x17b5:    /* Khmer inherent vowels */
+    case 0x2065:                 /* unassigned, reserved invisible */
+    case 0x3164:                 /* Hangul filler */
+    case 0xffa0:                 /* halfwidth Hangul filler */
+      return CHAR_REMOVED;
     default:
-      return FALSE;
+      break;
     }
+  if ((c >= 0xfff0 && c <= 0xfff8) || (c >= 0xe0000 && c <= 0xe0fff))
+    return CHAR_REMOVED;
+  return CHAR_VISIBLE;
+}
+
+/* Whether a joiner or selector next to @c can do anything: ASCII needs neither. */
+static gboolean
+can_join (gunichar c)
+{
+  return c >= 0x80 && !g_unichar_isspace (c);
+}
+
+/* Writes a character that is shown. Marks on no base character (at the start, after a line
+ * break) get U+25CC as their base, as fonts draw them, so they cannot sit on ward's own text;
+ * at most WARD_TEXT_MAX_MARKS non-spacing or enclosing marks stay on one base ("Zalgo" text
+ * draws over the lines around it). A waiting joiner is written first if it joins @c. */
+static gboolean
+show_char (Output *o, gunichar c)
+{
+  GUnicodeType type = g_unichar_type (c);
+  gboolean mark = g_unichar_ismark (c);
+  gboolean overlay = type == G_UNICODE_NON_SPACING_MARK || type == G_UNICODE_ENCLOSING_MARK;
+
+  /* One overlaying mark too many is dropped as if it were not there (a waiting joiner waits on). */
+  if (overlay && o->marks == WARD_TEXT_MAX_MARKS)
+    return TRUE;
+
+  if (o->joiner != 0)
+    {
+      gunichar joiner = o->joiner;
+
+      o->joiner = 0;
+      if (can_join (c) && !output_char (o, joiner))
+        return FALSE;
+    }
+
+  if (!mark)
+    {
+      o->marks = 0;
+      return output_char (o, c);
+    }
+
+  if (o->last_char == 0 || o->last_char == '\n')
+    {
+      if (!output_char (o, 0x25cc))
+        return FALSE;
+      o->marks = 0;
+    }
+  if (overlay)
+    o->marks++;
+  return output_char (o, c);
 }
 
 /* Handles one code point in STATE_NORMAL; returns FALSE when the output is full. */
@@ -80,19 +155,32 @@ normal_char (Output *o, State *state, gunichar c, WardTextFlags flags)
     case 0x9d: *state = STATE_OSC; return TRUE;
     case 0x90: case 0x98: case 0x9e: case 0x9f: *state = STATE_STRING; return TRUE;
     case '\n':
-      return output_char (o, (flags & WARD_TEXT_MULTILINE) ? '\n' : ' ');
+      return show_char (o, (flags & WARD_TEXT_MULTILINE) ? '\n' : ' ');
     case '\t':
     case 0x2028: /* line separator */
     case 0x2029: /* paragraph separator */
-      return output_char (o, ' ');
+      return show_char (o, ' ');
     default:
       break;
     }
 
-  if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || is_removed_format_char (c))
+  if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
     return TRUE;
 
-  return output_char (o, c);
+  switch (classify (c))
+    {
+    case CHAR_REMOVED:
+      return TRUE;
+    case CHAR_JOINER:
+      if (can_join (o->last_char))
+        o->joiner = c;
+      return TRUE;
+    case CHAR_SELECTOR:
+      return can_join (o->last_char) ? show_char (o, c) : TRUE;
+    case CHAR_VISIBLE:
+    default:
+      return show_char (o, c);
+    }
 }
 
 /* Feeds one code point through the escape-sequence state machine. */

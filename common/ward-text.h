@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 /* Default cap, in characters, for messages; names and prompts use smaller ones. */
 #define WARD_TEXT_MAX_MESSAGE 1024
 #define WARD_TEXT_MAX_NAME 128
+/* Non-spacing and enclosing marks kept on one base character: enough for Vietnamese, Hebrew
+ * points or Tibetan stacks, not for "Zalgo" text that draws over the lines around it. */
+#define WARD_TEXT_MAX_MARKS 4
 
 typedef enum {
   WARD_TEXT_SINGLE_LINE = 0,
@@ -24,10 +27,15 @@ typedef enum {
 /* Returns newly allocated valid UTF-8 safe for a terminal: invalid bytes become U+FFFD; escape
  * sequences (ESC and what follows it: CSI, OSC up to BEL/ST, DCS/SOS/PM/APC up to ST, and
  * two-byte ones) and their 8-bit C1 forms are removed; other C0 and C1 controls and DEL are
- * removed; bidirectional overrides, embeddings and isolates (U+202A-U+202E, U+2066-U+2069,
- * U+200E, U+200F, U+061C) are removed; at most @max_chars characters are kept, and when text was
- * cut an ellipsis "…" ends it (the ellipsis counts within @max_chars). @len -1 means
- * NUL-terminated. NULL text gives "". */
+ * removed; every format character (Unicode category Cf: bidirectional controls, zero-width
+ * space, word joiner, invisible operators, soft hyphen, interlinear annotation, tags, BOM...)
+ * and every other default-ignorable character (U+034F, Hangul fillers, U+2065, U+FFF0-U+FFF8,
+ * U+E0000-U+E0FFF...) is removed, except ZWNJ and ZWJ between two non-ASCII characters and
+ * variation selectors after one (scripts and emoji need them); marks with no base character
+ * get U+25CC as their base, and at most WARD_TEXT_MAX_MARKS non-spacing or enclosing marks
+ * stay on one base; at most @max_chars characters are kept, and when text was cut an ellipsis
+ * "…" ends it (the ellipsis counts within @max_chars). @len -1 means NUL-terminated. NULL text
+ * gives "". */
 char *ward_text_sanitize (const char *text, gssize len, gsize max_chars, WardTextFlags flags);
 
 /* ward_text_sanitize() followed by escaping for Pango/GMarkup. */

@@ -20,3 +20,46 @@
   while (0)
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+/* What ward_text_sanitize() promises for any input (HACKING.md, invariant 3): valid UTF-8; no C0
+ * control but '\n' (@multiline only), no DEL, no C1, no line or paragraph separator; no format
+ * character and no other default-ignorable one, but joiners and variation selectors right after
+ * a non-ASCII character; every mark on a base; at most WARD_TEXT_MAX_MARKS (4) overlaying marks
+ * on one base. */
+static inline void
+fuzz_check_shown_text (const char *out, gboolean multiline)
+{
+  gunichar prev = 0;
+  guint marks = 0;
+
+  FUZZ_CHECK (out != NULL);
+  FUZZ_CHECK (g_utf8_validate (out, -1, NULL));
+  for (const char *p = out; *p != '\0'; prev = g_utf8_get_char (p), p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      GUnicodeType type = g_unichar_type (c);
+      gboolean kept_invisible = c == 0x200c || c == 0x200d || (c >= 0xfe00 && c <= 0xfe0f) ||
+                                (c >= 0xe0100 && c <= 0xe01ef) ||
+                                (c >= 0x180b && c <= 0x180d) || c == 0x180f;
+
+      if (c == '\n')
+        {
+          FUZZ_CHECK (multiline);
+          continue;
+        }
+      FUZZ_CHECK (c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f));
+      FUZZ_CHECK (c != 0x2028 && c != 0x2029);
+      if (kept_invisible)
+        FUZZ_CHECK (prev >= 0x80 && !g_unichar_isspace (prev));
+      else
+        FUZZ_CHECK (type != G_UNICODE_FORMAT && c != 0x034f && c != 0x115f && c != 0x1160 &&
+                    c != 0x17b4 && c != 0x17b5 && c != 0x3164 && c != 0xffa0 &&
+                    !(c >= 0xfff0 && c <= 0xfff8) && !(c >= 0xe0000 && c <= 0xe0fff));
+      if (g_unichar_ismark (c))
+        FUZZ_CHECK (prev != 0 && prev != '\n');
+      if (type == G_UNICODE_NON_SPACING_MARK || type == G_UNICODE_ENCLOSING_MARK)
+        FUZZ_CHECK (++marks <= 4);
+      else if (!g_unichar_ismark (c))
+        marks = 0;
+    }
+}

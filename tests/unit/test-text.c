@@ -9,18 +9,55 @@
 #define FFFD "\xef\xbf\xbd"
 #define ELLIPSIS "\xe2\x80\xa6"
 
+/* Unicode 15's Default_Ignorable_Code_Point (DerivedCoreProperties.txt), written out here
+ * independently of ward-text.c's rules. */
+static const gunichar default_ignorable[][2] = {
+  { 0x00ad, 0x00ad }, { 0x034f, 0x034f }, { 0x061c, 0x061c }, { 0x115f, 0x1160 },
+  { 0x17b4, 0x17b5 }, { 0x180b, 0x180f }, { 0x200b, 0x200f }, { 0x202a, 0x202e },
+  { 0x2060, 0x206f }, { 0x3164, 0x3164 }, { 0xfe00, 0xfe0f }, { 0xfeff, 0xfeff },
+  { 0xffa0, 0xffa0 }, { 0xfff0, 0xfff8 }, { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a },
+  { 0xe0000, 0xe0fff },
+};
+
+static gboolean
+is_default_ignorable (gunichar c)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (default_ignorable); i++)
+    if (c >= default_ignorable[i][0] && c <= default_ignorable[i][1])
+      return TRUE;
+  return FALSE;
+}
+
+/* The invisible characters ward keeps where they shape a script or an emoji. */
+static gboolean
+is_joiner_or_selector (gunichar c)
+{
+  return c == 0x200c || c == 0x200d || (c >= 0xfe00 && c <= 0xfe0f) ||
+         (c >= 0xe0100 && c <= 0xe01ef) || (c >= 0x180b && c <= 0x180d) || c == 0x180f;
+}
+
+static gboolean
+is_overlay_mark (gunichar c)
+{
+  GUnicodeType type = g_unichar_type (c);
+
+  return type == G_UNICODE_NON_SPACING_MARK || type == G_UNICODE_ENCLOSING_MARK;
+}
+
 /* The safety invariants every output must satisfy, whatever the input. */
 static void
 assert_safe (const char *out, gsize max_chars, WardTextFlags flags)
 {
   const char *p;
+  gunichar prev = 0;
+  guint marks = 0;
 
   g_assert_nonnull (out);
   g_assert_true (g_utf8_validate (out, -1, NULL));
   if (max_chars > 0)
     g_assert_cmpuint (g_utf8_strlen (out, -1), <=, max_chars);
 
-  for (p = out; *p != '\0'; p = g_utf8_next_char (p))
+  for (p = out; *p != '\0'; prev = g_utf8_get_char (p), p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
 
@@ -29,10 +66,25 @@ assert_safe (const char *out, gsize max_chars, WardTextFlags flags)
       g_assert_cmpuint (c, >=, 0x20);
       g_assert_cmpuint (c, !=, 0x7f);
       g_assert_false (c >= 0x80 && c <= 0x9f);
-      g_assert_false (c >= 0x202a && c <= 0x202e);
-      g_assert_false (c >= 0x2066 && c <= 0x2069);
-      g_assert_false (c == 0x200e || c == 0x200f || c == 0x061c);
-      g_assert_false (c == 0x2028 || c == 0x2029 || c == 0x200b || c == 0xfeff);
+      g_assert_false (c == 0x2028 || c == 0x2029);
+      /* No invisible character, but joiners and selectors next to non-ASCII characters. */
+      if (is_joiner_or_selector (c))
+        {
+          g_assert_cmpuint (prev, >=, 0x80);
+          g_assert_false (g_unichar_isspace (prev));
+        }
+      else
+        {
+          g_assert_false (is_default_ignorable (c));
+          g_assert_cmpint (g_unichar_type (c), !=, G_UNICODE_FORMAT);
+        }
+      /* A mark always has a base, and only a few overlay one base. */
+      if (g_unichar_ismark (c))
+        g_assert_true (prev != 0 && prev != '\n');
+      if (is_overlay_mark (c))
+        g_assert_cmpuint (++marks, <=, WARD_TEXT_MAX_MARKS);
+      else if (!g_unichar_ismark (c))
+        marks = 0;
     }
 }
 
@@ -180,28 +232,113 @@ test_escape_sequences (void)
   check1 ("\x1b(\x01x", "x");
 }
 
+/* "a" + @c + "b", NUL-terminated, in @buf (16 bytes). */
+static const char *
+between_ascii (char *buf, gunichar c)
+{
+  int n = 0;
+
+  buf[n++] = 'a';
+  n += g_unichar_to_utf8 (c, buf + n);
+  buf[n++] = 'b';
+  buf[n] = '\0';
+  return buf;
+}
+
 static void
 test_bidi_and_invisible (void)
 {
-  static const gunichar removed[] = { 0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d,
-                                      0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x200b, 0xfeff };
+  /* Each class of the review (issue 16, item 6), then every default-ignorable and every format
+   * character: between ASCII letters, none stays. */
+  static const gunichar listed[] = {
+    0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e,  /* bidi */
+    0x2066, 0x2067, 0x2068, 0x2069, 0x200b, 0xfeff,
+    0x2060, 0x2061, 0x2062, 0x2063, 0x2064,                          /* word joiner, operators */
+    0x206a, 0x206b, 0x206c, 0x206d, 0x206e, 0x206f,                  /* deprecated format */
+    0xe0000, 0xe0001, 0xe0020, 0xe0041, 0xe007e, 0xe007f,            /* tags */
+    0x00ad, 0x034f, 0x115f, 0x1160, 0x3164, 0x180e,                  /* soft hyphen, CGJ, fillers */
+    0xfff9, 0xfffa, 0xfffb,                                          /* interlinear annotation */
+    0x17b4, 0x17b5, 0xffa0, 0x2065, 0xfff0, 0xfff8, 0x1bca0, 0x1d173, 0x0600, 0x06dd, 0x110bd,
+    0x200c, 0x200d, 0xfe0f, 0xe0100, 0x180b,                         /* joiners, selectors */
+  };
+  char buf[16];
+  guint format_chars = 0;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (removed); i++)
+  for (gsize i = 0; i < G_N_ELEMENTS (listed); i++)
+    check1 (between_ascii (buf, listed[i]), "ab");
+
+  for (gunichar c = 0x80; c <= 0x10ffff; c++)
     {
-      char in[16] = "abc";
-      int n = 3;
-
-      n += g_unichar_to_utf8 (removed[i], in + n);
-      in[n] = '\0';
-      g_strlcat (in, "def", sizeof in);
-      check1 (in, "abcdef");
+      if (c >= 0xd800 && c <= 0xdfff)
+        continue;
+      if (g_unichar_type (c) == G_UNICODE_FORMAT)
+        format_chars++;
+      else if (!is_default_ignorable (c))
+        continue;
+      check1 (between_ascii (buf, c), "ab");
     }
+  /* The loop is not blind: GLib knows the format characters. */
+  g_assert_cmpuint (format_chars, >, 150);
+
   /* "Trojan Source": RLO would show "txt.exe" as "exe.txt". */
   check1 ("invoice\xe2\x80\xaetxt.exe", "invoicetxt.exe");
-  /* Joiners stay: they shape scripts and emoji, they do not reorder. */
+  /* Invisible characters cannot make one word look like another. */
+  check1 ("pk\xe2\x81\xa0" "exec", "pkexec");
+  check1 ("r\xe2\x80\x8dm -rf", "rm -rf");
+  check1 ("sudo\xc2\xad" "ers", "sudoers");
+  /* Joiners stay between non-ASCII characters (emoji, Indic and Arabic scripts), selectors
+   * after them; tag characters go (an England flag shows as a black flag). */
   check1 ("\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x92\xbb",
           "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x92\xbb");
-  check1 ("a\xe2\x80\x8c" "b", "a\xe2\x80\x8c" "b");
+  check1 ("\xd9\x85\xe2\x80\x8c\xd9\x8a", "\xd9\x85\xe2\x80\x8c\xd9\x8a");
+  check1 ("\xe0\xa4\x95\xe0\xa5\x8d\xe2\x80\x8d\xe0\xa4\xb7",
+          "\xe0\xa4\x95\xe0\xa5\x8d\xe2\x80\x8d\xe0\xa4\xb7");
+  check1 ("\xe2\x9d\xa4\xef\xb8\x8f", "\xe2\x9d\xa4\xef\xb8\x8f");
+  check1 ("\xf0\x9f\x8f\xb4\xf3\xa0\x81\xa7\xf3\xa0\x81\xa2\xf3\xa0\x81\xa5"
+          "\xf3\xa0\x81\xae\xf3\xa0\x81\xa7\xf3\xa0\x81\xbf",
+          "\xf0\x9f\x8f\xb4");
+  /* ... but not next to ASCII or spaces, nor at the ends. */
+  check1 ("a\xe2\x80\x8c" "b", "ab");
+  check1 ("\xc3\xa9\xe2\x80\x8d" "b", "\xc3\xa9" "b");
+  check1 ("a\xe2\x80\x8d\xc3\xa9", "a\xc3\xa9");
+  check1 ("\xc3\xa9\xe2\x80\x8d", "\xc3\xa9");
+  check1 ("\xe2\x80\x8d\xc3\xa9", "\xc3\xa9");
+  check1 ("\xc3\xa9\xe2\x80\x8d \xc3\xa9", "\xc3\xa9 \xc3\xa9");
+  check1 ("\xc3\xa9\xe2\x80\x8d\xe2\x80\x8d\xc3\xa9", "\xc3\xa9\xe2\x80\x8d\xc3\xa9");
+  check1 ("1\xef\xb8\x8f\xe2\x83\xa3", "1\xe2\x83\xa3"); /* keycap: the selector goes */
+  check1 (" \xef\xb8\x8f", " ");
+}
+
+static void
+test_marks (void)
+{
+  g_autoptr(GString) zalgo = g_string_new ("e");
+  g_autoptr(GString) capped = g_string_new ("e");
+
+  for (int i = 0; i < 40; i++)
+    g_string_append (zalgo, i % 2 ? "\xcc\x81" : "\xe2\x83\x9d"); /* U+0301, U+20DD */
+  for (int i = 0; i < WARD_TEXT_MAX_MARKS; i++)
+    g_string_append (capped, i % 2 ? "\xcc\x81" : "\xe2\x83\x9d");
+  g_string_append (zalgo, "x");
+  g_string_append (capped, "x");
+  check1 (zalgo->str, capped->str);
+
+  /* Real text keeps its marks: decomposed Vietnamese, Hebrew points, Devanagari. */
+  check1 ("e\xcc\xa3\xcc\x82", "e\xcc\xa3\xcc\x82");
+  check1 ("\xd7\xa9\xd7\x81\xd6\xbc\xd6\xb8", "\xd7\xa9\xd7\x81\xd6\xbc\xd6\xb8");
+  check1 ("\xe0\xa4\x95\xe0\xa5\x8d\xe0\xa4\xb7\xe0\xa4\xbf",
+          "\xe0\xa4\x95\xe0\xa5\x8d\xe0\xa4\xb7\xe0\xa4\xbf");
+  /* Spacing marks (Mc) take room of their own: not capped. */
+  check1 ("\xe0\xa4\x95\xe0\xa4\xbe\xe0\xa4\xbe\xe0\xa4\xbe\xe0\xa4\xbe\xe0\xa4\xbe",
+          "\xe0\xa4\x95\xe0\xa4\xbe\xe0\xa4\xbe\xe0\xa4\xbe\xe0\xa4\xbe\xe0\xa4\xbe");
+  /* The count starts again at each base; removed characters do not end a run. */
+  check1 ("a\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xe2\x80\x8b\xcc\x81" "b\xcc\x81",
+          "a\xcc\x81\xcc\x81\xcc\x81\xcc\x81" "b\xcc\x81");
+  /* A mark with no base gets U+25CC, so it cannot sit on ward's own text. */
+  check1 ("\xcc\x81" "x", "\xe2\x97\x8c\xcc\x81" "x");
+  check1 ("\x1b[1m\xcc\xb8", "\xe2\x97\x8c\xcc\xb8");
+  check ("a\n\xcc\x81", -1, 0, WARD_TEXT_MULTILINE, "a\n\xe2\x97\x8c\xcc\x81");
+  check ("\xcc\x81", -1, 1, 0, ELLIPSIS);
 }
 
 static void
@@ -289,6 +426,8 @@ test_random (void)
     "\x1b", "[", "]", "P", "\\", "\x07", "\xc2\x9b", "\xc2\x9c", "\xc2\x9d", "\xc2\x90", "\n",
     "\t", "\r", "\x7f", "\x80", "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\xa8", "\xef\xbb\xbf",
     "a", " ", "<", "&", "1;31m", "\xf0\x9f\x98", "\xc3\xa9", "\0",
+    "\xe2\x80\x8d", "\xe2\x80\x8c", "\xef\xb8\x8f", "\xcc\x81", "\xe2\x83\x9d", "\xe2\x81\xa0",
+    "\xf3\xa0\x81\xa7", "\xc2\xad", "\xe0\xa4\xbe",
   };
 
   for (int round = 0; round < 20000; round++)
@@ -395,6 +534,7 @@ main (int argc, char **argv)
   g_test_add_func ("/text/c0-c1-del", test_c0_c1_del);
   g_test_add_func ("/text/escape-sequences", test_escape_sequences);
   g_test_add_func ("/text/bidi-invisible", test_bidi_and_invisible);
+  g_test_add_func ("/text/marks", test_marks);
   g_test_add_func ("/text/invalid-utf8", test_invalid_utf8);
   g_test_add_func ("/text/cap", test_cap);
   g_test_add_func ("/text/megabyte", test_megabyte);
