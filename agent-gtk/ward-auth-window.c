@@ -701,7 +701,10 @@ fill_request (WardAuthWindow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->icon),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Authentication"), -1);
 
-  set_label (self->message, request->message, WARD_TEXT_MAX_MESSAGE, WARD_TEXT_MULTILINE);
+  /* Rule 1, and one line with visible line breaks (WardRequest's message_display): the message
+   * must not show lines that look like the form's "Requested by:" or "Action:". */
+  set_label (self->message, request->message_display, WARD_TEXT_MAX_MESSAGE,
+             WARD_TEXT_SHOW_BREAKS);
   if (!gtk_widget_get_visible (self->message))
     {
       gtk_label_set_text (GTK_LABEL (self->message),

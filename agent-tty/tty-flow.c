@@ -351,14 +351,14 @@ static void
 print_header (TtyFlow *self)
 {
   WardRequest *request = self->request;
-  g_autofree char *message = ward_text_sanitize (request->message, -1, WARD_TEXT_MAX_MESSAGE,
-                                                 WARD_TEXT_MULTILINE);
   g_autofree char *action = ward_text_sanitize (request->action_id, -1, WARD_TEXT_MAX_NAME,
                                                 WARD_TEXT_SINGLE_LINE);
 
   tty_terminal_printf (self->terminal, "%s%s%s\n", style (self, COLOUR_BOLD),
                        _("=== Authentication required ==="), style (self, COLOUR_RESET));
-  tty_terminal_printf (self->terminal, "%s\n", message);
+  /* Rule 2: one line, its line breaks visible; no untrusted text can begin a line of its own
+   * here, so it cannot pose as the "Action:" or "Requested by:" lines that follow. */
+  tty_terminal_printf (self->terminal, "%s\n", request->message_display);
   tty_terminal_printf (self->terminal, _("  Action:       %s\n"), action);
 
   if (request->details != NULL)
@@ -374,7 +374,7 @@ print_header (TtyFlow *self)
           g_autofree char *clean_key = ward_text_sanitize (key, -1, 32, WARD_TEXT_SINGLE_LINE);
           g_autofree char *clean_value =
             ward_text_sanitize (g_hash_table_lookup (request->details, key), -1, 200,
-                                WARD_TEXT_SINGLE_LINE);
+                                WARD_TEXT_SHOW_BREAKS);
           tty_terminal_printf (self->terminal, "  %s: %s\n", clean_key, clean_value);
           shown++;
         }

@@ -261,7 +261,7 @@ ward_cmdline_format (const char *raw, gsize len, gsize max_chars)
       start += arg_len + 1;
     }
 
-  return ward_text_sanitize (joined->str, (gssize) joined->len, max_chars, WARD_TEXT_SINGLE_LINE);
+  return ward_text_sanitize (joined->str, (gssize) joined->len, max_chars, WARD_TEXT_SHOW_BREAKS);
 }
 
 void
@@ -271,6 +271,7 @@ ward_request_free (WardRequest *request)
     return;
   g_free (request->action_id);
   g_free (request->message);
+  g_free (request->message_display);
   g_free (request->icon_name);
   if (request->cookie != NULL)
     explicit_bzero (request->cookie, strlen (request->cookie));
@@ -335,6 +336,11 @@ ward_request_new (const char *action_id, const char *message, const char *icon_n
 
   request->action_id = g_strdup (action_id != NULL ? action_id : "");
   request->message = g_strdup (message != NULL ? message : "");
+  /* Invariant 3: the message is shown above ward's own "Action:" and "Requested by:" lines, and
+   * mechanisms put untrusted text in it (pkexec's program path): a line break in it must not
+   * start a line that looks like one of those. */
+  request->message_display = ward_text_sanitize (request->message, -1, WARD_TEXT_MAX_MESSAGE,
+                                                 WARD_TEXT_SHOW_BREAKS);
   request->icon_name = g_strdup (icon_name != NULL ? icon_name : "");
   request->cookie = g_strdup (cookie != NULL ? cookie : "");
   request->details = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

@@ -26,6 +26,7 @@ typedef struct {
 typedef struct {
   char *action_id;
   char *message;        /* raw, untrusted */
+  char *message_display; /* sanitised, capped, one line with visible line breaks */
   char *icon_name;      /* raw, untrusted */
   char *cookie;         /* raw; never shown */
   GHashTable *details;  /* char* -> char*, raw */
@@ -50,7 +51,8 @@ WardRequester *ward_requester_new_for_pid (guint32 pid);
 void ward_requester_free (WardRequester *requester);
 
 /* Pure: turns the raw contents of /proc/PID/cmdline (NUL-separated arguments) into one line,
- * shell-quoting arguments that need it, sanitised and capped at @max_chars. NULL when @len is 0. */
+ * shell-quoting arguments that need it, sanitised and capped at @max_chars, line breaks inside
+ * arguments shown as WARD_TEXT_LINE_BREAK. NULL when @len is 0. */
 char *ward_cmdline_format (const char *raw, gsize len, gsize max_chars);
 
 /* Parses a decimal pid/uid string strictly (no sign, no spaces, fits in 32 bits). */

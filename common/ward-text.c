@@ -155,10 +155,14 @@ normal_char (Output *o, State *state, gunichar c, WardTextFlags flags)
     case 0x9d: *state = STATE_OSC; return TRUE;
     case 0x90: case 0x98: case 0x9e: case 0x9f: *state = STATE_STRING; return TRUE;
     case '\n':
-      return show_char (o, (flags & WARD_TEXT_MULTILINE) ? '\n' : ' ');
-    case '\t':
     case 0x2028: /* line separator */
     case 0x2029: /* paragraph separator */
+      if (flags & WARD_TEXT_MULTILINE)
+        return show_char (o, c == '\n' ? '\n' : ' ');
+      if (flags & WARD_TEXT_SHOW_BREAKS)
+        return show_char (o, g_utf8_get_char (WARD_TEXT_LINE_BREAK));
+      return show_char (o, ' ');
+    case '\t':
       return show_char (o, ' ');
     default:
       break;

@@ -18,10 +18,19 @@ G_BEGIN_DECLS
  * points or Tibetan stacks, not for "Zalgo" text that draws over the lines around it. */
 #define WARD_TEXT_MAX_MARKS 4
 
+/* Untrusted line breaks ('\n', U+2028, U+2029) shown as WARD_TEXT_LINE_BREAK. */
+#define WARD_TEXT_LINE_BREAK "\xe2\x86\xb5" /* U+21B5 ↵ */
+
 typedef enum {
+  /* One line: a line break becomes a space (tab becomes a space in every mode). */
   WARD_TEXT_SINGLE_LINE = 0,
-  /* Keep '\n' (tab becomes a space either way; in single-line mode '\n' becomes a space). */
+  /* Keep '\n' (U+2028 and U+2029 become spaces). */
   WARD_TEXT_MULTILINE = 1 << 0,
+  /* One line on which every line break is visible, WARD_TEXT_LINE_BREAK: for text that sits
+   * among ward's own labelled lines (the message above "Action:" and "Requested by:", command
+   * lines), where a real line break would let it start a line that looks like ward's own.
+   * WARD_TEXT_MULTILINE wins when both are given. */
+  WARD_TEXT_SHOW_BREAKS = 1 << 1,
 } WardTextFlags;
 
 /* Returns newly allocated valid UTF-8 safe for a terminal: invalid bytes become U+FFFD; escape

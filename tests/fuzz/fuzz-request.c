@@ -66,6 +66,9 @@ check_request (guint8 flags, GVariant *details, GVariant *identities, const char
 
   FUZZ_CHECK (request != NULL);
   FUZZ_CHECK (request->action_id != NULL && request->message != NULL);
+  /* One line with visible line breaks: it cannot start a line of the header (issue 16). */
+  FUZZ_CHECK (request->message_display != NULL);
+  check_display (request->message_display, WARD_TEXT_MAX_MESSAGE);
   FUZZ_CHECK (request->icon_name != NULL && request->cookie != NULL);
   FUZZ_CHECK (request->details != NULL && request->identities != NULL);
   FUZZ_CHECK (request->requester != NULL);

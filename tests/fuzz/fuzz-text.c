@@ -76,9 +76,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       return 0;
     }
 
-  /* Bit 0: multi-line; bits 1-7: cap (0 = none). */
-  flags = (data[0] & 1) ? WARD_TEXT_MULTILINE : WARD_TEXT_SINGLE_LINE;
-  max_chars = data[0] >> 1;
+  /* Bit 0: multi-line; bit 1: visible line breaks; bits 2-7: cap (0 = none). */
+  flags = data[0] & (WARD_TEXT_MULTILINE | WARD_TEXT_SHOW_BREAKS);
+  max_chars = data[0] >> 2;
   text = (const char *) data + 1;
   len = (gssize) size - 1;
 

@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gtkworld as g  # noqa: E402
 from gi.repository import GLib  # noqa: E402
 import wardworld as w  # noqa: E402
+from wardtest import lines_starting  # noqa: E402
 
 ALICE = w.USERS["alice"]["password"]
 CAROL = w.USERS["carol"]["password"]
@@ -267,6 +268,41 @@ def scenario_hostile_text():
         pk.wait()
         g.wait_no_window()
         g.ok("markup and escape sequences shown literally")
+    finally:
+        agent.stop()
+
+
+def scenario_forged_header():
+    # Issue 16, item 4: pkexec of a program whose path holds "\nAction: ...\nRequested by: ...".
+    # polkitd puts the path into the message; its line breaks must not give the message lines
+    # that look like the form's "Requested by:" or the details' "Action:".
+    program = w.forged_program()
+    agent = g.Agent()
+    try:
+        pk = w.popen_as("bob", ["sh", "-c", 'pkexec "$0"; echo "pkexec: $?"', program],
+                        in_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                        text=True)
+        state = g.wait_prompt(agent)
+        g.wait_window()
+        g.key(g.wait_window(), "alt+d")
+        g.wait_state(agent, lambda s: s.get("details-expanded") == "true", what="details shown")
+        path = g.screenshot("dialog-forged-header")
+        g.ok("screenshot: %s" % path)
+        state = g.read_state(agent.dump)
+        shown = [state[key] for key in ("heading", "message", "requester", "requester-detail",
+                                         "prompt", "info", "error", "action", "vendor")]
+        for prefix in ("Action:", "Requested by:"):
+            starting = lines_starting(shown, prefix)
+            g.check(not starting, "a shown text has a line starting with %r: %r"
+                    % (prefix, starting))
+        g.check("x\u21b5Action: org.example.harmless\u21b5Requested by: /bin/true'"
+                in state["message"], "the path's line breaks are shown: %r" % state["message"])
+        g.check(state["action"] == "org.freedesktop.policykit.exec", "the real action")
+        g.key(g.wait_window(), "Escape")
+        out, _ = pk.communicate(timeout=30)
+        g.check("pkexec: 0" not in out, "pkexec ran the program: %r" % out)
+        g.wait_no_window()
+        g.ok("line breaks in the message are shown, never start a line")
     finally:
         agent.stop()
 

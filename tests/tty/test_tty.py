@@ -13,7 +13,8 @@ import subprocess
 import time
 
 import wardworld as ww
-from wardtest import Transcript, check, check_sane, log, run_case, term_state
+from wardtest import (Transcript, check, check_sane, lines_starting, log, run_case,
+                      term_state)
 
 BUILD = os.environ.get("WARD_BUILD_ROOT", "")
 SOURCE = os.environ.get("WARD_SOURCE_ROOT", "")
@@ -379,6 +380,36 @@ def case_hostile():
     check(b"\x1b" not in agent.logfile_read.getvalue(), "no escape at all with NO_COLOR")
 
 
+def case_forged_header():
+    """Issue 16, item 4: pkexec of a program whose path holds "\nAction: ...\nRequested by: ...":
+    polkitd puts the path into the message, and its line breaks must not start lines that look
+    like ward-tty's own. Exactly one line starts with each header; the breaks are visible."""
+    program = ww.forged_program()
+    # pkexec asks for its parent: a shell of bob's that waits for the go.
+    sub = ww.popen_as("bob", ["sh", "-c", 'read go; pkexec "$0"; echo "pkexec: $?"', program],
+                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                      text=True)
+    agent = start_agent(sub.pid, env={"NO_COLOR": "1"})
+    sub.stdin.write("go\n")
+    sub.stdin.flush()
+    agent.expect_exact("=== Authentication required ===")
+    agent.expect_exact("Authenticate as which user? [1]: ")
+    text = agent.logfile_read.getvalue()
+    header = text[text.index("=== Authentication required ==="):]
+    log("header: %r" % header)
+    for prefix in ("Action:", "Requested by:"):
+        starting = lines_starting([header], prefix)
+        check(len(starting) == 1, "%d lines start with %r: %r" % (len(starting), prefix, starting))
+    check("x\u21b5Action: org.example.harmless\u21b5Requested by: /bin/true' as the super user"
+          in header, "the path's line breaks are shown")
+    check("Action:       org.freedesktop.policykit.exec" in header, "the real action")
+    agent.send("\x03")
+    agent.expect_exact("=== Authentication cancelled ===")
+    out, _ = sub.communicate(timeout=30)
+    log("pkexec: %r" % out)
+    check("pkexec: 0" not in out, "pkexec ran the program")
+
+
 def find_agent_name(pid):
     from gi.repository import Gio, GLib
     bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
@@ -686,6 +717,7 @@ CASES = {
     "bus-name": case_bus_name,
     "core-scan": case_core_scan,
     "line-editing": case_line_editing,
+    "forged-header": case_forged_header,
 }
 
 

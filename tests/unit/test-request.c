@@ -142,7 +142,10 @@ test_cmdline_format (void)
   CHECK_CMDLINE ("caf\xc3\xa9\0", 0, "caf\xc3\xa9");
   /* Control characters are quoted, then sanitised away: never reach a terminal. */
   CHECK_CMDLINE ("x\0\x1b]0;pwned\x07y\0", 0, "x 'y'");
-  CHECK_CMDLINE ("x\0a\nb\0", 0, "x 'a b'");
+  /* A line break inside an argument is shown, not made a space. */
+  CHECK_CMDLINE ("x\0a\nb\0", 0, "x 'a" WARD_TEXT_LINE_BREAK "b'");
+  CHECK_CMDLINE ("x\0a\r\nb\xe2\x80\xa8" "c\0", 0,
+                 "x 'a" WARD_TEXT_LINE_BREAK "b" WARD_TEXT_LINE_BREAK "c'");
   CHECK_CMDLINE ("x\0a\tb\0", 0, "x 'a b'");
   CHECK_CMDLINE ("x\0\xe2\x80\xae" "exe.txt\0", 0, "x exe.txt");
   CHECK_CMDLINE ("x\0\xff\0", 0, "x \xef\xbf\xbd");
@@ -150,6 +153,24 @@ test_cmdline_format (void)
   CHECK_CMDLINE ("abcdef\0ghi\0", 8, "abcdef " ELLIPSIS);
   CHECK_CMDLINE ("abcdef\0ghi\0", 10, "abcdef ghi");
   CHECK_CMDLINE ("abcdef\0ghi\0", 9, "abcdef g" ELLIPSIS);
+}
+
+/* Issue 16, item 4: a pkexec-style program path with line breaks cannot give the message a
+ * line of its own that looks like ward's "Action:" or "Requested by:" lines. */
+static void
+test_message_display (void)
+{
+  const char *message = "Authentication is needed to run `/tmp/x\nAction: org.example.harmless"
+                        "\r\nRequested by: /bin/true\xe2\x80\xa8' as the super user";
+  g_autoptr(WardRequest) request = ward_request_new ("org.freedesktop.policykit.exec", message,
+                                                     "", NULL, "c", NULL);
+
+  g_assert_cmpstr (request->message_display, ==,
+                   "Authentication is needed to run `/tmp/x" WARD_TEXT_LINE_BREAK
+                   "Action: org.example.harmless" WARD_TEXT_LINE_BREAK
+                   "Requested by: /bin/true" WARD_TEXT_LINE_BREAK "' as the super user");
+  g_assert_null (strchr (request->message_display, '\n'));
+  g_assert_null (strchr (request->message_display, '\r'));
 }
 
 static void
@@ -287,6 +308,7 @@ test_request_new (void)
 
   g_assert_cmpstr (request->action_id, ==, "org.example.action");
   g_assert_cmpstr (request->message, ==, "Msg \x1b[2J"); /* raw, by contract */
+  g_assert_cmpstr (request->message_display, ==, "Msg ");
   g_assert_cmpstr (request->icon_name, ==, "icon");
   g_assert_cmpstr (request->cookie, ==, "cookie-123");
   g_assert_cmpstr (g_hash_table_lookup (request->details, "polkit.subject-pid"), ==, pid_str);
@@ -424,6 +446,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/request/parse-uint32", test_parse_uint32);
   g_test_add_func ("/request/cmdline-format", test_cmdline_format);
+  g_test_add_func ("/request/message-display", test_message_display);
   g_test_add_func ("/request/cmdline-megabyte", test_cmdline_megabyte);
   g_test_add_func ("/request/requester-self", test_requester_self);
   g_test_add_func ("/request/requester-unknown", test_requester_unknown);

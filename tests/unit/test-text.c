@@ -136,6 +136,14 @@ test_whitespace (void)
   check1 ("over\rwrite", "overwrite");
   check1 ("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "a b c");
   check ("a\xe2\x80\xa8" "b", -1, 0, WARD_TEXT_MULTILINE, "a b");
+  /* Visible line breaks: one line, each break shown (issue 16, item 4). */
+  check ("a\nAction: x\r\nRequested by: y\xe2\x80\xa8z\xe2\x80\xa9", -1, 0,
+         WARD_TEXT_SHOW_BREAKS,
+         "a" WARD_TEXT_LINE_BREAK "Action: x" WARD_TEXT_LINE_BREAK "Requested by: y"
+         WARD_TEXT_LINE_BREAK "z" WARD_TEXT_LINE_BREAK);
+  check ("a\tb\rc", -1, 0, WARD_TEXT_SHOW_BREAKS, "a bc");
+  check ("a\nb", -1, 0, WARD_TEXT_SHOW_BREAKS | WARD_TEXT_MULTILINE, "a\nb");
+  check ("\n\n\n", -1, 2, WARD_TEXT_SHOW_BREAKS, WARD_TEXT_LINE_BREAK ELLIPSIS);
 }
 
 static void
@@ -435,7 +443,7 @@ test_random (void)
       g_autoptr(GString) in = g_string_new (NULL);
       int n = g_test_rand_int_range (0, 40);
       gsize max_chars = (gsize) g_test_rand_int_range (0, 12);
-      WardTextFlags flags = g_test_rand_bit () ? WARD_TEXT_MULTILINE : WARD_TEXT_SINGLE_LINE;
+      WardTextFlags flags = g_test_rand_int_range (0, 4);
       g_autofree char *out = NULL;
       g_autofree char *again = NULL;
 

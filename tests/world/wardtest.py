@@ -58,6 +58,15 @@ def check_sane(fd, before, what):
           "%s: echo/icanon/isig not on" % what)
 
 
+def lines_starting(texts, prefix):
+    """The lines of TEXTS (strings, each possibly of several lines) that start with PREFIX once
+    leading blanks are stripped: a header line must appear exactly once."""
+    lines = []
+    for text in texts:
+        lines += [line.strip() for line in re.split(r"\r?\n", text)]
+    return [line for line in lines if line.startswith(prefix)]
+
+
 def pids_named(comm):
     """The pids of the running processes whose comm is COMM."""
     pids = []

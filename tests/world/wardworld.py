@@ -112,6 +112,23 @@ def set_gecos(user, gecos):
         f.truncate()
 
 
+FORGED_HEADERS = "\nAction: org.example.harmless\nRequested by: /bin/true"
+
+
+def forged_program():
+    """An executable (exit 0) in bob's home whose path ends in FORGED_HEADERS: pkexec puts its
+    program's path into the message, so its line breaks reach the agents (issue 16, item 4).
+    Returns the path."""
+    folder = os.path.join(world_dir(), "home", "bob", "forged")
+    path = os.path.join(folder, "x" + FORGED_HEADERS)  # "/bin/true" makes folders of the rest
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    subprocess.run(["chmod", "-R", "a+rX", folder], check=True)
+    os.chmod(path, 0o755)
+    return path
+
+
 def user_env(user, env=None):
     """Return the environment a process of USER gets: a clean login-like set plus ENV.
 
