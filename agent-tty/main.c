@@ -210,7 +210,13 @@ log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
 
   g_autofree char *safe =
     ward_text_sanitize (message, -1, WARD_TEXT_MAX_MESSAGE, WARD_TEXT_SINGLE_LINE);
-  fprintf (stderr, "%s: %s\n", g_get_prgname (), safe);
+  /* On a terminal that does not use UTF-8, in its charset, escaped where it lacks a character
+   * (tty-terminal rule 3). */
+  g_autoptr (WardTextCharset) charset = ward_text_charset_new_for_locale ();
+  g_autofree char *restricted = ward_text_restrict_charset (safe, charset);
+  g_autofree char *line = g_strdup_printf ("%s: %s\n", g_get_prgname (), restricted);
+  g_autofree char *converted = ward_text_to_charset (line, charset);
+  fputs (converted, stderr);
   fflush (stderr);
   return G_LOG_WRITER_HANDLED;
 }

@@ -5,6 +5,7 @@
  *     which clears it.
  *  2. Everything shown that ward did not write (message, details, names, command line, PAM text)
  *     passes through ward_text_sanitize() first; WardRequest's *_display fields already did.
+ *     Then through terminal_text(), for a terminal that does not use UTF-8 (tty-terminal rule 3).
  */
 #include "config.h"
 
@@ -53,6 +54,16 @@ static const char *
 style (TtyFlow *self, const char *code)
 {
   return tty_terminal_get_colour (self->terminal) ? code : "";
+}
+
+/* Rule 2: sanitised untrusted text as this terminal can show it, every character its charset
+ * lacks escaped (never transliterated into something it is not). NULL stays NULL. */
+static char *
+terminal_text (TtyFlow *self, const char *sanitised)
+{
+  if (sanitised == NULL)
+    return NULL;
+  return ward_text_restrict_charset (sanitised, tty_terminal_get_charset (self->terminal));
 }
 
 static gboolean
@@ -149,17 +160,20 @@ on_session_request (WardSession *session, const char *prompt, gboolean echo_on,
   TtyFlow *self = user_data;
   g_autofree char *clean = ward_text_sanitize (prompt, -1, WARD_TEXT_MAX_NAME,
                                                WARD_TEXT_SINGLE_LINE);
-  g_autofree char *shown = NULL;
+  g_autofree char *prompt_shown = NULL;
 
   /* PAM prompts usually end in ": "; make sure the cursor does not touch the text. */
   if (ward_session_prompt_is_default (clean))
-    shown = g_strdup (_("Password: "));
+    prompt_shown = g_strdup (_("Password: "));
   else if (g_str_has_suffix (clean, " "))
-    shown = g_steal_pointer (&clean);
+    prompt_shown = terminal_text (self, clean);
   else
-    shown = g_strconcat (clean, " ", NULL);
+    {
+      g_autofree char *spaced = g_strconcat (clean, " ", NULL);
+      prompt_shown = terminal_text (self, spaced);
+    }
 
-  tty_terminal_read_line (self->terminal, shown, echo_on, on_answer, self);
+  tty_terminal_read_line (self->terminal, prompt_shown, echo_on, on_answer, self);
 }
 
 static void
@@ -168,7 +182,9 @@ on_session_text (WardSession *session, const char *text, gpointer user_data, gbo
   TtyFlow *self = user_data;
   g_autofree char *clean = ward_text_sanitize (text, -1, WARD_TEXT_MAX_MESSAGE,
                                                WARD_TEXT_MULTILINE);
-  print_result (self, error ? COLOUR_RED : "", clean);
+  g_autofree char *text_shown = terminal_text (self, clean);
+
+  print_result (self, error ? COLOUR_RED : "", text_shown);
 }
 
 static void
@@ -239,12 +255,16 @@ start_attempt (TtyFlow *self)
 /* ---- identity choice ---- */
 
 static char *
-identity_label (WardIdentity *identity)
+identity_label (TtyFlow *self, WardIdentity *identity)
 {
   if (identity->gecos_display != NULL && *identity->gecos_display != '\0' &&
       g_strcmp0 (identity->gecos_display, identity->name_display) != 0)
-    return g_strdup_printf ("%s (%s)", identity->gecos_display, identity->name_display);
-  return g_strdup (identity->name_display);
+    {
+      g_autofree char *label = g_strdup_printf ("%s (%s)", identity->gecos_display,
+                                                identity->name_display);
+      return terminal_text (self, label);
+    }
+  return terminal_text (self, identity->name_display);
 }
 
 /* Starts the helper for identity @index. Its questions are handled from the main loop, so
@@ -261,7 +281,7 @@ static void
 announce_identity (TtyFlow *self)
 {
   WardIdentity *identity = g_ptr_array_index (self->request->identities, self->chosen);
-  g_autofree char *label = identity_label (identity);
+  g_autofree char *label = identity_label (self, identity);
 
   tty_terminal_printf (self->terminal, _("Authenticating as: %s\n"), label);
 }
@@ -332,7 +352,7 @@ list_identities (TtyFlow *self)
     {
       WardIdentity *identity =
         g_ptr_array_index (self->request->identities, g_array_index (self->usable, guint, i));
-      g_autofree char *label = identity_label (identity);
+      g_autofree char *label = identity_label (self, identity);
       tty_terminal_printf (self->terminal, "  %u. %s%s\n", i + 1, label,
                            i == def ? _(" (default)") : "");
     }
@@ -351,14 +371,16 @@ static void
 print_header (TtyFlow *self)
 {
   WardRequest *request = self->request;
-  g_autofree char *action = ward_text_sanitize (request->action_id, -1, WARD_TEXT_MAX_NAME,
-                                                WARD_TEXT_SINGLE_LINE);
+  g_autofree char *clean_action = ward_text_sanitize (request->action_id, -1, WARD_TEXT_MAX_NAME,
+                                                      WARD_TEXT_SINGLE_LINE);
+  g_autofree char *action = terminal_text (self, clean_action);
+  g_autofree char *message = terminal_text (self, request->message_display);
 
   tty_terminal_printf (self->terminal, "%s%s%s\n", style (self, COLOUR_BOLD),
                        _("=== Authentication required ==="), style (self, COLOUR_RESET));
   /* Rule 2: one line, its line breaks visible; no untrusted text can begin a line of its own
    * here, so it cannot pose as the "Action:" or "Requested by:" lines that follow. */
-  tty_terminal_printf (self->terminal, "%s\n", request->message_display);
+  tty_terminal_printf (self->terminal, "%s\n", message);
   tty_terminal_printf (self->terminal, _("  Action:       %s\n"), action);
 
   if (request->details != NULL)
@@ -375,7 +397,9 @@ print_header (TtyFlow *self)
           g_autofree char *clean_value =
             ward_text_sanitize (g_hash_table_lookup (request->details, key), -1, 200,
                                 WARD_TEXT_SHOW_BREAKS);
-          tty_terminal_printf (self->terminal, "  %s: %s\n", clean_key, clean_value);
+          g_autofree char *key_shown = terminal_text (self, clean_key);
+          g_autofree char *value_shown = terminal_text (self, clean_value);
+          tty_terminal_printf (self->terminal, "  %s: %s\n", key_shown, value_shown);
           shown++;
         }
     }
@@ -383,10 +407,10 @@ print_header (TtyFlow *self)
   WardRequester *requester = request->requester;
   if (requester != NULL && requester->pid != 0)
     {
-      const char *cmdline = requester->cmdline_display != NULL ? requester->cmdline_display
-                                                               : _("(unknown program)");
-      const char *user = requester->user_display != NULL ? requester->user_display
-                                                         : _("unknown user");
+      g_autofree char *cmdline_shown = terminal_text (self, requester->cmdline_display);
+      g_autofree char *user_shown = terminal_text (self, requester->user_display);
+      const char *cmdline = cmdline_shown != NULL ? cmdline_shown : _("(unknown program)");
+      const char *user = user_shown != NULL ? user_shown : _("unknown user");
       tty_terminal_printf (self->terminal, _("  Requested by: %s\n"), cmdline);
       tty_terminal_printf (self->terminal,
                            _("                (pid %u, user %s; as reported by the process)\n"),

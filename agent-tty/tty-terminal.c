@@ -30,6 +30,7 @@ typedef enum {
 struct _TtyTerminal {
   int fd;
   gboolean colour;
+  WardTextCharset *charset; /* NULL for UTF-8 */
   struct sigaction old_ttou;
 
   gboolean acquired;
@@ -93,6 +94,8 @@ tty_terminal_new (int fd, GError **error)
   const char *no_colour = g_getenv ("NO_COLOR");
   self->colour = term != NULL && *term != '\0' && g_strcmp0 (term, "dumb") != 0 &&
                  (no_colour == NULL || *no_colour == '\0');
+  /* The terminal is taken to use the locale's charset, as every program on it does. */
+  self->charset = ward_text_charset_new_for_locale ();
 
   /* Changing termios or the foreground group from a background process group raises SIGTTOU,
    * which would stop us mid-change (pkttyagent's systemctl hang). Ignored, the calls just work;
@@ -114,6 +117,7 @@ tty_terminal_free (TtyTerminal *self)
   tty_terminal_release (self);
   ward_secret_free (self->line);
   g_free (self->prompt);
+  ward_text_charset_free (self->charset);
   close (self->fd);
   sigaction (SIGTTOU, &self->old_ttou, NULL);
   g_free (self);
@@ -123,6 +127,12 @@ gboolean
 tty_terminal_get_colour (TtyTerminal *self)
 {
   return self->colour;
+}
+
+WardTextCharset *
+tty_terminal_get_charset (TtyTerminal *self)
+{
+  return self->charset;
 }
 
 static void
@@ -252,7 +262,12 @@ tty_terminal_release (TtyTerminal *self)
 void
 tty_terminal_print (TtyTerminal *self, const char *text)
 {
-  write_all (self->fd, text, strlen (text));
+  /* Rule 3. */
+  g_autofree char *converted = self->charset != NULL ? ward_text_to_charset (text, self->charset)
+                                                     : NULL;
+  const char *shown = converted != NULL ? converted : text;
+
+  write_all (self->fd, shown, strlen (shown));
 }
 
 void

@@ -5,11 +5,15 @@
  *  1. Typed bytes go straight into a WardSecret; the read buffer is wiped after every read.
  *  2. tty_terminal_release() restores termios and the foreground process group and discards
  *     unsubmitted input; every path that ends a prompt goes through it.
+ *  3. On a terminal that does not use UTF-8 nothing is written in UTF-8: every character is
+ *     converted to the terminal's charset, or escaped, and no byte 0x80-0x9f (8-bit C1
+ *     controls) is ever written for a character (invariant 3).
  */
 #pragma once
 
 #include <glib.h>
 #include "ward-secret.h"
+#include "ward-text.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +37,9 @@ void tty_terminal_free (TtyTerminal *terminal);
 
 /* Whether ANSI colour may be used: a terminal, TERM set and not "dumb", NO_COLOR unset. */
 gboolean tty_terminal_get_colour (TtyTerminal *terminal);
+/* The terminal's character set when it is not UTF-8 (the locale's), else NULL. Untrusted text
+ * goes through ward_text_restrict_charset() with it before it is printed (rule 3). */
+WardTextCharset *tty_terminal_get_charset (TtyTerminal *terminal);
 
 /* Takes the terminal for a prompt: saves termios, becomes the foreground process group if it is
  * not, switches to non-canonical input without echo or signals, and discards typed-ahead input.
@@ -47,7 +54,9 @@ gboolean tty_terminal_should_wait_for_foreground (TtyTerminal *terminal);
 /* Rule 2. Stops any read in progress (its callback is not called). Idempotent. */
 void tty_terminal_release (TtyTerminal *terminal);
 
-/* Writes UTF-8 text as it is (callers pass only ward's own or sanitised text). */
+/* Writes UTF-8 text: as it is on a UTF-8 terminal, else converted by ward_text_to_charset()
+ * (rule 3). Callers pass only ward's own text or untrusted text that went through
+ * ward_text_sanitize() and ward_text_restrict_charset(). */
 void tty_terminal_print (TtyTerminal *terminal, const char *text);
 void tty_terminal_printf (TtyTerminal *terminal, const char *format, ...) G_GNUC_PRINTF (2, 3);
 

@@ -306,3 +306,161 @@ ward_text_sanitize_markup (const char *text, gssize len, gsize max_chars, WardTe
 
   return g_markup_escape_text (plain, -1);
 }
+
+/* ---- terminals that do not use UTF-8 ---- */
+
+struct _WardTextCharset {
+  GIConv exact;    /* (GIConv) -1 when iconv does not know the charset */
+  GIConv translit; /* NAME//TRANSLIT, for ward's own text only */
+};
+
+static gboolean
+is_utf8_charset (const char *name)
+{
+  return name == NULL || g_ascii_strcasecmp (name, "UTF-8") == 0 ||
+         g_ascii_strcasecmp (name, "UTF8") == 0;
+}
+
+WardTextCharset *
+ward_text_charset_new (const char *name)
+{
+  WardTextCharset *charset;
+  g_autofree char *translit = NULL;
+
+  if (is_utf8_charset (name))
+    return NULL;
+  charset = g_new0 (WardTextCharset, 1);
+  translit = g_strconcat (name, "//TRANSLIT", NULL);
+  charset->exact = g_iconv_open (name, "UTF-8");
+  charset->translit = g_iconv_open (translit, "UTF-8");
+  return charset;
+}
+
+WardTextCharset *
+ward_text_charset_new_for_locale (void)
+{
+  const char *name = NULL;
+
+  if (g_get_charset (&name))
+    return NULL;
+  return ward_text_charset_new (name);
+}
+
+void
+ward_text_charset_free (WardTextCharset *charset)
+{
+  if (charset == NULL)
+    return;
+  if (charset->exact != (GIConv) -1)
+    g_iconv_close (charset->exact);
+  if (charset->translit != (GIConv) -1)
+    g_iconv_close (charset->translit);
+  g_free (charset);
+}
+
+static void
+append_escape (GString *out, gunichar c)
+{
+  if (c <= 0xffff)
+    g_string_append_printf (out, "\\u%04x", c);
+  else
+    g_string_append_printf (out, "\\U%08x", c);
+}
+
+/* Converts one character (@len bytes of UTF-8) on its own with @cd, from its initial shift
+ * state back to it; appends the bytes to @out (when not NULL) and returns TRUE only when all of
+ * it converted, exactly unless @inexact, and no byte is a control or in 0x80-0x9f. */
+static gboolean
+convert_char (GIConv cd, const char *utf8, gsize len, gboolean inexact, GString *out)
+{
+  char buffer[64];
+  char *in = (char *) utf8;
+  char *outp = buffer;
+  gsize in_left = len;
+  gsize out_left = sizeof buffer;
+  gsize irreversible;
+
+  if (cd == (GIConv) -1)
+    return FALSE;
+  g_iconv (cd, NULL, NULL, NULL, NULL);
+  irreversible = g_iconv (cd, &in, &in_left, &outp, &out_left);
+  if (irreversible == (gsize) -1 || in_left != 0 || (irreversible != 0 && !inexact))
+    return FALSE;
+  /* A stateful charset (ISO-2022-JP) returns to its initial state with an escape sequence:
+   * refused below like any control. */
+  if (g_iconv (cd, NULL, NULL, &outp, &out_left) == (gsize) -1)
+    return FALSE;
+  if (outp == buffer)
+    return FALSE;
+  /* glibc transliterates what it has no rule for to the locale's default_missing, "?": that
+   * says nothing, the escape says which character it was. */
+  if (inexact && outp - buffer == 1 && buffer[0] == '?')
+    return FALSE;
+  for (const char *p = buffer; p < outp; p++)
+    {
+      guchar b = (guchar) *p;
+
+      if (b < 0x20 || b == 0x7f || (b >= 0x80 && b <= 0x9f))
+        return FALSE;
+    }
+  if (out != NULL)
+    g_string_append_len (out, buffer, outp - buffer);
+  return TRUE;
+}
+
+/* Walks @text: ASCII goes to the output as it is; each other character is kept as UTF-8
+ * (@convert FALSE: restricting) or converted (@convert TRUE), when it can be, else escaped. */
+static char *
+convert_text (const char *text, WardTextCharset *charset, gboolean convert)
+{
+  gsize size = strlen (text);
+  GString *out = g_string_sized_new (size + 1);
+
+  for (gsize i = 0; i < size;)
+    {
+      gunichar c = g_utf8_get_char_validated (text + i, (gssize) (size - i));
+      gsize step;
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          append_escape (out, 0xfffd);
+          i++;
+          continue;
+        }
+      step = (gsize) g_utf8_skip[(guchar) text[i]];
+      if (c < 0x80)
+        g_string_append_c (out, (char) c);
+      else if (!convert)
+        {
+          if (convert_char (charset->exact, text + i, step, FALSE, NULL))
+            g_string_append_len (out, text + i, (gssize) step);
+          else
+            append_escape (out, c);
+        }
+      else if (!convert_char (charset->exact, text + i, step, FALSE, out) &&
+               !convert_char (charset->translit, text + i, step, TRUE, out))
+        append_escape (out, c);
+      i += step;
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+ward_text_restrict_charset (const char *text, WardTextCharset *charset)
+{
+  if (text == NULL)
+    return g_strdup ("");
+  if (charset == NULL)
+    return g_strdup (text);
+  return convert_text (text, charset, FALSE);
+}
+
+char *
+ward_text_to_charset (const char *text, WardTextCharset *charset)
+{
+  if (text == NULL)
+    return g_strdup ("");
+  if (charset == NULL)
+    return g_strdup (text);
+  return convert_text (text, charset, TRUE);
+}

@@ -50,4 +50,37 @@ char *ward_text_sanitize (const char *text, gssize len, gsize max_chars, WardTex
 /* ward_text_sanitize() followed by escaping for Pango/GMarkup. */
 char *ward_text_sanitize_markup (const char *text, gssize len, gsize max_chars, WardTextFlags flags);
 
+/* Terminals that do not use UTF-8 (invariant 3). A valid UTF-8 character can hold bytes
+ * 0x80-0x9f ("Û" is C3 9B), which an 8-bit terminal takes for C1 controls (0x9b is CSI), and a
+ * character the terminal's charset lacks shows as garbage. So text for such a terminal is
+ * converted character by character, and a character that cannot be written exactly, or whose
+ * bytes there would hold a control (below 0x20, 0x7f) or a byte in 0x80-0x9f, is written as an
+ * ASCII escape, \uXXXX or \UXXXXXXXX (as g_convert_with_fallback() writes them). */
+
+typedef struct _WardTextCharset WardTextCharset;
+
+/* A terminal's character set, by name (an iconv name); NULL when it is UTF-8, which needs no
+ * conversion. A charset iconv does not know is kept: every non-ASCII character is escaped. */
+WardTextCharset *ward_text_charset_new (const char *name);
+/* The locale's (LC_CTYPE, after setlocale ()): what a terminal started in it uses. */
+WardTextCharset *ward_text_charset_new_for_locale (void);
+void ward_text_charset_free (WardTextCharset *charset);
+
+/* For untrusted text (after ward_text_sanitize()), on its way to a terminal using @charset:
+ * returns UTF-8 in which every character that @charset cannot hold exactly and safely is
+ * replaced by its escape; ASCII is kept; an invalid byte becomes \ufffd. NULL @charset (UTF-8):
+ * a copy. NULL @text gives "". */
+char *ward_text_restrict_charset (const char *text, WardTextCharset *charset);
+
+/* Converts UTF-8 text to @charset for writing to the terminal: ASCII as it is (ward's own
+ * colour sequences included), every other character exactly, else by the charset's
+ * transliteration (ward's own typographic quotes on a Latin-1 terminal), else as its escape;
+ * a character whose bytes would hold a control or a byte in 0x80-0x9f is always escaped. NULL
+ * @charset (UTF-8): a copy. Untrusted text must go through ward_text_restrict_charset() first:
+ * transliteration could make a character look like another ("ｐｋｅｘｅｃ" like "pkexec").
+ * NULL @text gives "". */
+char *ward_text_to_charset (const char *text, WardTextCharset *charset);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WardTextCharset, ward_text_charset_free)
+
 G_END_DECLS

@@ -1,7 +1,8 @@
 /* fuzz-cmdline.c: ward_cmdline_format() over arbitrary /proc/PID/cmdline contents.
  *
  * The first input byte is the cap (0 = none). Invariants: NULL exactly for empty input;
- * otherwise one line of valid UTF-8 without controls, within the cap. */
+ * otherwise one line of valid UTF-8 without controls (line breaks in arguments shown as ↵),
+ * within the cap, and as safe on terminals that do not use UTF-8 (fuzz_check_charsets()). */
 #include "config.h"
 
 #include <string.h>
@@ -28,6 +29,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   FUZZ_CHECK (out != NULL);
   fuzz_check_shown_text (out, FALSE);
+  fuzz_check_charsets (out);
   if (max_chars > 0)
     FUZZ_CHECK (g_utf8_strlen (out, -1) <= (glong) max_chars);
 

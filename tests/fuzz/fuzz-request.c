@@ -33,6 +33,7 @@ check_display (const char *text, gsize max_chars)
     return;
   fuzz_check_shown_text (text, FALSE);
   FUZZ_CHECK (g_utf8_strlen (text, -1) <= (glong) max_chars);
+  fuzz_check_charsets (text);
 }
 
 static guint

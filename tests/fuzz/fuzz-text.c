@@ -2,7 +2,8 @@
  *
  * The first input byte picks the flags and the cap; the rest is the text. Invariants: those of
  * fuzz_check_shown_text() (no controls, no invisible characters, marks bounded); at most the cap;
- * idempotent; the markup form parses as one text node equal to the plain form. */
+ * idempotent; the markup form parses as one text node equal to the plain form; on terminals
+ * that do not use UTF-8 (fuzz_check_charsets()), no byte in 0x80-0x9f and exact escapes. */
 #include "config.h"
 
 #include <string.h>
@@ -90,5 +91,19 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   markup = ward_text_sanitize_markup (text, len, max_chars, flags);
   check_markup (markup, out);
+
+  /* Terminals that do not use UTF-8: the sanitised text, and the converter on raw bytes (ward's
+   * own text is converted directly; whatever it holds, no byte in 0x80-0x9f comes out). */
+  fuzz_check_charsets (out);
+  {
+    g_autofree char *raw = g_strndup (text, (gsize) len);
+    g_autofree char *restricted = ward_text_restrict_charset (raw, fuzz_charset (1));
+    g_autofree char *latin1 = ward_text_to_charset (raw, fuzz_charset (1));
+    g_autofree char *koi8 = ward_text_to_charset (raw, fuzz_charset (2));
+
+    FUZZ_CHECK (g_utf8_validate (restricted, -1, NULL));
+    fuzz_check_terminal_bytes (latin1, FALSE);
+    fuzz_check_terminal_bytes (koi8, FALSE);
+  }
   return 0;
 }

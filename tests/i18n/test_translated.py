@@ -17,6 +17,9 @@ Cases:
   lc-messages  LANG=C.UTF-8 and LC_MESSAGES=de_DE.UTF-8: ward-tty's own text and polkitd's
                message are both German (ward registers LC_ALL, else LC_MESSAGES, else LANG,
                the variable that decides the language of messages)
+  latin1       LANG=de_DE.ISO-8859-1, a terminal that does not use UTF-8: the same German
+               conversation, written in Latin-1 ("können" with the byte 0xf6), and no byte in
+               0x80-0x9f on the terminal (issue 16, item 3)
 """
 
 import gettext
@@ -55,13 +58,18 @@ def langs():
         return [w for line in f for w in line.split("#")[0].split()]
 
 
+def normal_locale(name):
+    """de_DE.UTF-8, de_DE.utf8 -> de_de.utf8; de_DE.ISO-8859-1 -> de_de.iso88591 (locale -a)."""
+    return name.strip().lower().replace("-", "")
+
+
 def available_locales():
     out = subprocess.run(["locale", "-a"], stdout=subprocess.PIPE, text=True).stdout
-    return {l.strip().lower().replace("utf8", "utf-8") for l in out.splitlines()}
+    return {normal_locale(l) for l in out.splitlines()}
 
 
 def require_locale(locale):
-    if locale.lower() not in available_locales():
+    if normal_locale(locale) not in available_locales():
         ww.skip("locale %s is not installed (tools/install-deps installs it)" % locale)
 
 
@@ -128,7 +136,7 @@ def polkit_message(lang):
     return None, None
 
 
-def german_prompt(inst, env):
+def german_prompt(inst, env, encoding="utf-8"):
     de = inst.catalogue("de")
     english_msg, german_msg = polkit_message("de")
     if german_msg is None:
@@ -138,7 +146,7 @@ def german_prompt(inst, env):
     r, w = ww.notify_pipe()
     try:
         agent = ww.run_as("bob", [agent_path, "--process", str(subject.pid), "--notify-fd",
-                                  str(w)], pass_fds=(w,), env=env)
+                                  str(w)], pass_fds=(w,), env=env, encoding=encoding)
     finally:
         os.close(w)
     agent.logfile_read = io.StringIO()
@@ -177,6 +185,7 @@ def german_prompt(inst, env):
     check(english_msg not in transcript, "polkitd's message arrived in English")
     check("=== Authentication required ===" not in transcript, "ward-tty spoke English")
     check(ALICE not in transcript, "the password was echoed")
+    return transcript
 
 
 def case_prompt(inst):
@@ -189,7 +198,18 @@ def case_lc_messages(inst):
     german_prompt(inst, {"LANG": "C.UTF-8", "LC_MESSAGES": "de_DE.UTF-8"})
 
 
-CASES = {"help": case_help, "prompt": case_prompt, "lc-messages": case_lc_messages}
+def case_latin1(inst):
+    locale = "de_DE.ISO-8859-1"
+    require_locale(locale)
+    # Decoded as Latin-1, the German text matches only if ward-tty wrote Latin-1 bytes.
+    transcript = german_prompt(inst, {"LANG": locale}, encoding="latin-1")
+    c1 = [c for c in transcript if "\x80" <= c <= "\x9f"]
+    check(not c1, "bytes in 0x80-0x9f reached the terminal: %r" % c1)
+    check("k\u00f6nnen" in transcript, "no Latin-1 umlaut in ward-tty's own text")
+
+
+CASES = {"help": case_help, "prompt": case_prompt, "lc-messages": case_lc_messages,
+         "latin1": case_latin1}
 
 
 def main():

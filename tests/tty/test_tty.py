@@ -410,6 +410,75 @@ def case_forged_header():
     check("pkexec: 0" not in out, "pkexec ran the program")
 
 
+# Untrusted text whose UTF-8 holds bytes 0x80-0x9f: "Û2JÛH" is C3 9B "2J" C3 9B "H", which an
+# 8-bit terminal reads as CSI 2J (clear) and CSI H (home); "É" is C3 89 (HTS); plus characters
+# Latin-1 lacks, fullwidth letters a transliteration would turn into "pkexec", and a typographic
+# quote it would turn into an ASCII one.
+EIGHT_BIT = "\u00db2J\u00dbH caf\u00e9 \u00c9t\u00e9 \u20ac \uff50\uff4b\uff45\uff58\uff45\uff43 it\u2019s \u3042"
+
+
+def installed_locale(name):
+    """NAME (e.g. de_DE.ISO-8859-1) if `locale -a` lists it, else skip the test."""
+    wanted = name.lower().replace("-", "")
+    out = subprocess.run(["locale", "-a"], stdout=subprocess.PIPE, text=True).stdout
+    if wanted not in {line.strip().lower().replace("-", "") for line in out.splitlines()}:
+        ww.skip("locale %s is not installed (tools/install-deps generates it)" % name)
+    return name
+
+
+def check_no_c1(out):
+    c1 = [b for b in out if 0x80 <= b <= 0x9f]
+    check(not c1, "bytes in 0x80-0x9f reached the terminal: %r" % bytes(c1))
+
+
+def check_eight_bit(locale, shown_expected):
+    """Issue 16, item 3: ward-tty in LOCALE (not UTF-8) shows EIGHT_BIT with no byte in
+    0x80-0x9f and every character either in the locale's charset or escaped (SHOWN_EXPECTED,
+    bytes); then authenticates as usual."""
+    # A log line too: ward-tty's log writer quotes this file's name (and GLib's quotes).
+    conf = os.path.join(ww.world_dir(), "tty\u00db2J.conf")
+    with open(conf, "w") as f:
+        f.write("[tty\n")
+    os.chmod(conf, 0o644)
+    sub = subject()
+    agent = start_agent(sub.pid, env={"LC_ALL": locale, "NO_COLOR": "1",
+                                      "WARD_TTY_CONFIG": conf}, extra=["--fallback"],
+                        encoding=None)
+    agent.expect_exact(b"ward-tty: Ignoring ")
+    before = term_state(agent.child_fd)
+    proc = pkcheck(sub.pid, "org.ward.test.detail", details=[("ward.target", EIGHT_BIT)])
+    agent.expect_exact(b"Do the thing to ")
+    agent.expect_exact(b"[1]: ")
+    out = agent.logfile_read.getvalue()
+    log("shown: %r" % out)
+    check_no_c1(out)
+    check(shown_expected in out, "the message is readable: %r not in the output"
+          % shown_expected)
+    check(b"pkexec" not in out and b"it's" not in out, "a character was transliterated")
+    agent.sendline(b"")
+    agent.expect_exact(b"Password: ")
+    agent.sendline(ALICE.encode())
+    agent.expect_exact(b"=== Authentication succeeded ===")
+    check(finish(proc) == 0, "authorized")
+    check_no_c1(agent.logfile_read.getvalue())
+    check_sane(agent.child_fd, before, "after the request")
+    return out
+
+
+def case_charset_c():
+    out = check_eight_bit("C", b"Do the thing to \\u00db2J\\u00dbH caf\\u00e9 \\u00c9t\\u00e9 "
+                               b"\\u20ac \\uff50\\uff4b\\uff45\\uff58\\uff45\\uff43 it\\u2019s \\u3042")
+    check(all(b < 0x80 for b in out), "non-ASCII bytes under LANG=C: %r" % out)
+    check(b"tty\\u00db2J.conf" in out, "the log line's file name is escaped: %r" % out)
+
+
+def case_charset_latin1():
+    locale = installed_locale("de_DE.ISO-8859-1")
+    out = check_eight_bit(locale, b"Do the thing to \xdb2J\xdbH caf\xe9 \xc9t\xe9 \\u20ac "
+                                  b"\\uff50\\uff4b\\uff45\\uff58\\uff45\\uff43 it\\u2019s \\u3042")
+    check(b"tty\xdb2J.conf" in out, "the log line's file name in Latin-1: %r" % out)
+
+
 def find_agent_name(pid):
     from gi.repository import Gio, GLib
     bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
@@ -718,6 +787,8 @@ CASES = {
     "core-scan": case_core_scan,
     "line-editing": case_line_editing,
     "forged-header": case_forged_header,
+    "charset-c": case_charset_c,
+    "charset-latin1": case_charset_latin1,
 }
 
 

@@ -532,6 +532,175 @@ test_markup (void)
   }
 }
 
+/* Whether iconv knows @charset here (Debian's libc6 carries every gconv module). */
+static gboolean
+have_charset (const char *charset)
+{
+  GIConv cd;
+
+  if (charset == NULL)
+    return TRUE;
+  cd = g_iconv_open (charset, "UTF-8");
+
+  if (cd == (GIConv) -1)
+    {
+      g_test_message ("iconv has no %s: its cases are skipped", charset);
+      return FALSE;
+    }
+  g_iconv_close (cd);
+  return TRUE;
+}
+
+/* Untrusted @input on its way to a terminal in @charset: restricted, then converted. */
+static void
+check_charset (const char *charset, const char *input, const char *restricted,
+               const char *converted)
+{
+  g_autoptr(WardTextCharset) cs = ward_text_charset_new (charset);
+  g_autofree char *r = ward_text_restrict_charset (input, cs);
+  g_autofree char *c = ward_text_to_charset (r, cs);
+
+  if (!have_charset (charset))
+    return;
+  if (g_strcmp0 (r, restricted) != 0 || g_strcmp0 (c, converted) != 0)
+    {
+      g_autofree char *in_esc = g_strescape (input, NULL);
+      g_autofree char *r_esc = g_strescape (r, NULL);
+      g_autofree char *c_esc = g_strescape (c, NULL);
+
+      g_error ("%s: \"%s\" restricted to \"%s\", converted to \"%s\"", charset, in_esc, r_esc,
+               c_esc);
+    }
+}
+
+/* Issue 16, item 3: on a terminal that does not use UTF-8, no byte in 0x80-0x9f (C1 controls
+ * for an 8-bit terminal) and no character the charset lacks: escapes instead, readable. */
+static void
+test_charset (void)
+{
+  /* UTF-8 terminals get the text as it is. */
+  check_charset (NULL, "\xc3\x9b" "2J", "\xc3\x9b" "2J", "\xc3\x9b" "2J");
+  check_charset ("UTF-8", "caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9");
+  check_charset ("utf8", "caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9");
+  g_assert_null (ward_text_charset_new ("UTF-8"));
+  g_assert_null (ward_text_charset_new (NULL));
+  {
+    g_autoptr(WardTextCharset) latin1 = ward_text_charset_new ("ISO-8859-1");
+    g_autofree char *empty = ward_text_restrict_charset (NULL, latin1);
+    g_autofree char *empty2 = ward_text_to_charset (NULL, latin1);
+
+    g_assert_cmpstr (empty, ==, "");
+    g_assert_cmpstr (empty2, ==, "");
+  }
+
+  /* LANG=C: ASCII only. The review's "Û2JÛH" (C3 9B is CSI on an 8-bit terminal). */
+  check_charset ("ANSI_X3.4-1968", "\xc3\x9b" "2J\xc3\x9b" "H caf\xc3\xa9 \xf0\x9f\x98\x80",
+                 "\\u00db2J\\u00dbH caf\\u00e9 \\U0001f600",
+                 "\\u00db2J\\u00dbH caf\\u00e9 \\U0001f600");
+  check_charset ("ANSI_X3.4-1968", "a" WARD_TEXT_LINE_BREAK "b", "a\\u21b5b", "a\\u21b5b");
+  /* Latin-1: its own characters as its bytes, the rest escaped. */
+  check_charset ("ISO-8859-1", "\xc3\x9b" "2J caf\xc3\xa9 \xe2\x82\xac",
+                 "\xc3\x9b" "2J caf\xc3\xa9 \\u20ac", "\xdb" "2J caf\xe9 \\u20ac");
+  check_charset ("ISO-8859-15", "\xe2\x82\xac", "\xe2\x82\xac", "\xa4");
+  /* Charsets whose printable characters use 0x80-0x9f: escaped all the same. */
+  check_charset ("WINDOWS-1252", "\xe2\x82\xac \xc3\xa9", "\\u20ac \xc3\xa9", "\\u20ac \xe9");
+  check_charset ("KOI8-R", "\xe2\x94\x80\xd0\x96", "\\u2500\xd0\x96", "\\u2500\xf6");
+  check_charset ("SHIFT_JIS", "\xe3\x82\xa2\xef\xbd\xb1", "\\u30a2\xef\xbd\xb1", "\\u30a2\xb1");
+  check_charset ("EUC-JP", "\xe3\x81\x82\xef\xbd\xb1", "\xe3\x81\x82\\uff71", "\xa4\xa2\\uff71");
+  /* A stateful charset would need ESC to switch: escaped. */
+  check_charset ("ISO-2022-JP", "a\xe3\x81\x82", "a\\u3042", "a\\u3042");
+  /* A charset iconv does not know: ASCII only. */
+  check_charset ("X-WARD-NO-SUCH-CHARSET", "caf\xc3\xa9", "caf\\u00e9", "caf\\u00e9");
+  /* ward's own text: ASCII controls (its colours) pass, invalid UTF-8 is escaped. */
+  check_charset ("ISO-8859-1", "\x1b[1m\xc3\xa9\x1b[0m\n", "\x1b[1m\xc3\xa9\x1b[0m\n",
+                 "\x1b[1m\xe9\x1b[0m\n");
+  check_charset ("ISO-8859-1", "a\x9b" "b", "a\\ufffdb", "a\\ufffdb");
+
+  /* ward's own text is converted directly: its typographic quotes transliterated where the
+   * locale has a rule (else escaped, never "?"), bytes 0x80-0x9f never written. The same quote
+   * in untrusted text is escaped first (restrict), so it can never pass for ASCII punctuation in
+   * a command line. */
+  if (have_charset ("ISO-8859-1//TRANSLIT"))
+    {
+      g_autoptr(WardTextCharset) latin1 = ward_text_charset_new ("ISO-8859-1");
+      g_autofree char *own = ward_text_to_charset ("l\xe2\x80\x99" "agent \xc3\xa9 \xe3\x81\x82",
+                                                   latin1);
+      g_autofree char *restricted = ward_text_restrict_charset ("'a\xe2\x80\x99 b'", latin1);
+      g_autofree char *untrusted = ward_text_to_charset (restricted, latin1);
+
+      g_assert_true (g_str_equal (own, "l'agent \xe9 \\u3042") ||
+                     g_str_equal (own, "l\\u2019agent \xe9 \\u3042"));
+      g_assert_cmpstr (untrusted, ==, "'a\\u2019 b'");
+    }
+  {
+    g_autoptr(WardTextCharset) cp1252 = ward_text_charset_new ("WINDOWS-1252");
+    g_autofree char *own = ward_text_to_charset ("\xe2\x82\xac\xc3\x9b", cp1252);
+
+    g_assert_true (g_str_equal (own, "EUR\xdb") || g_str_equal (own, "\\u20ac\xdb"));
+  }
+}
+
+/* Random sanitised text through every charset: the promises hold whatever the text. */
+static void
+test_charset_random (void)
+{
+  static const char *const charsets[] = {
+    "ANSI_X3.4-1968", "ISO-8859-1", "ISO-8859-15", "WINDOWS-1252", "KOI8-R", "SHIFT_JIS",
+    "EUC-JP", "GB18030", "BIG5", "ISO-2022-JP",
+  };
+  static const char *const pieces[] = {
+    "a", " ", "\\", "\xc3\xa9", "\xc3\x9b", "\xc2\xa0", "\xe2\x82\xac", "\xe2\x80\xa6",
+    "\xe2\x86\xb5", "\xe3\x81\x82", "\xef\xbd\xb1", "\xd0\x96", "\xe2\x94\x80", "\xf0\x9f\x98\x80",
+    "\xcc\x81", "\x1b[2J", "\xc2\x9b", "\x80", "\n",
+  };
+
+  for (int round = 0; round < 2000; round++)
+    {
+      g_autoptr(GString) in = g_string_new (NULL);
+      g_autofree char *safe = NULL;
+
+      for (int i = g_test_rand_int_range (0, 20); i > 0; i--)
+        g_string_append (in, pieces[g_test_rand_int_range (0, G_N_ELEMENTS (pieces))]);
+      safe = ward_text_sanitize (in->str, -1, 0, WARD_TEXT_MULTILINE);
+
+      for (gsize k = 0; k < G_N_ELEMENTS (charsets); k++)
+        {
+          g_autoptr(WardTextCharset) cs = ward_text_charset_new (charsets[k]);
+          g_autofree char *restricted = ward_text_restrict_charset (safe, cs);
+          g_autofree char *out = ward_text_to_charset (restricted, cs);
+          g_autofree char *again = ward_text_restrict_charset (restricted, cs);
+
+          g_assert_true (g_utf8_validate (restricted, -1, NULL));
+          g_assert_cmpstr (again, ==, restricted);
+          for (const char *p = out; *p != '\0'; p++)
+            {
+              guchar b = (guchar) *p;
+
+              g_assert_true (b == '\n' || b >= 0x20);
+              g_assert_true (b != 0x7f && !(b >= 0x80 && b <= 0x9f));
+            }
+          /* Latin-1 and ASCII, exactly: a model of what each character becomes. */
+          if (k <= 1)
+            {
+              g_autoptr(GString) model = g_string_new (NULL);
+
+              for (const char *p = safe; *p != '\0'; p = g_utf8_next_char (p))
+                {
+                  gunichar c = g_utf8_get_char (p);
+
+                  if (c < 0x80 || (k == 1 && c >= 0xa0 && c <= 0xff))
+                    g_string_append_c (model, (char) c);
+                  else if (c <= 0xffff)
+                    g_string_append_printf (model, "\\u%04x", c);
+                  else
+                    g_string_append_printf (model, "\\U%08x", c);
+                }
+              g_assert_cmpstr (out, ==, model->str);
+            }
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -548,6 +717,8 @@ main (int argc, char **argv)
   g_test_add_func ("/text/megabyte", test_megabyte);
   g_test_add_func ("/text/random", test_random);
   g_test_add_func ("/text/markup", test_markup);
+  g_test_add_func ("/text/charset", test_charset);
+  g_test_add_func ("/text/charset-random", test_charset_random);
 
   return g_test_run ();
 }
