@@ -130,6 +130,20 @@ cancel_by_user (TtyFlow *self)
   end_request (self, WARD_AGENT_CANCELLED, "Cancelled by the user");
 }
 
+/* Ctrl-C while no prompt is shown (PAM's "place your finger", its delay after a wrong password,
+ * a stalled helper) cancels as it does at a prompt; a hang-up ends everything (tty-terminal
+ * rule 4). */
+static void
+on_interrupt (TtyTerminal *terminal, TtyLineResult result, gpointer user_data)
+{
+  TtyFlow *self = user_data;
+
+  if (result == TTY_LINE_HANGUP)
+    hang_up (self);
+  else if (self->current != NULL)
+    cancel_by_user (self);
+}
+
 /* ---- the helper conversation ---- */
 
 static void
@@ -557,6 +571,7 @@ tty_flow_new (WardAgent *agent, TtyTerminal *terminal, GSourceFunc hangup, gpoin
   self->hangup = hangup;
   self->hangup_data = hangup_data;
   g_queue_init (&self->queue);
+  tty_terminal_set_interrupt_func (terminal, on_interrupt, self);
   self->begin_id = g_signal_connect (agent, "begin", G_CALLBACK (on_begin), self);
   self->cancel_id = g_signal_connect (agent, "cancel", G_CALLBACK (on_cancel), self);
   return self;
@@ -593,6 +608,7 @@ tty_flow_free (TtyFlow *self)
   if (self == NULL)
     return;
   tty_flow_shutdown (self);
+  tty_terminal_set_interrupt_func (self->terminal, NULL, NULL);
   g_clear_signal_handler (&self->begin_id, self->agent);
   g_clear_signal_handler (&self->cancel_id, self->agent);
   g_object_unref (self->agent);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -37,8 +38,13 @@ struct _TtyTerminal {
   struct termios saved;
   pid_t given_back_to; /* foreground group to restore, 0 when we did not take it */
 
+  /* Rule 4: from acquire to release one watch on the terminal, whether a line is read or not. */
+  guint watch_id;
+  guint cancel_id;    /* delivers a Ctrl-C typed before the prompt it ends appeared */
+  TtyInterruptFunc interrupt;
+  gpointer interrupt_data;
+
   /* the read in progress */
-  guint source_id;
   WardSecret *line;
   char *prompt;
   gboolean echo;
@@ -223,6 +229,15 @@ restore (TtyTerminal *self)
   give_back_foreground (self);
 }
 
+static gboolean on_input (int fd, GIOCondition condition, gpointer user_data);
+
+static void
+watch (TtyTerminal *self)
+{
+  if (self->watch_id == 0)
+    self->watch_id = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_input, self);
+}
+
 gboolean
 tty_terminal_acquire (TtyTerminal *self, GError **error)
 {
@@ -236,13 +251,21 @@ tty_terminal_acquire (TtyTerminal *self, GError **error)
       return FALSE;
     }
   self->acquired = TRUE;
+  watch (self);
   return TRUE;
+}
+
+void
+tty_terminal_set_interrupt_func (TtyTerminal *self, TtyInterruptFunc func, gpointer user_data)
+{
+  self->interrupt = func;
+  self->interrupt_data = user_data;
 }
 
 void
 tty_terminal_stop_reading (TtyTerminal *self)
 {
-  g_clear_handle_id (&self->source_id, g_source_remove);
+  g_clear_handle_id (&self->cancel_id, g_source_remove);
   ward_secret_clear (self->line);
   self->func = NULL;
   self->func_data = NULL;
@@ -253,6 +276,7 @@ void
 tty_terminal_release (TtyTerminal *self)
 {
   tty_terminal_stop_reading (self);
+  g_clear_handle_id (&self->watch_id, g_source_remove);
   if (!self->acquired)
     return;
   restore (self);
@@ -288,9 +312,9 @@ erase_chars (TtyTerminal *self, gsize count)
 }
 
 /* Ctrl-Z: the terminal is handed back as it was, the process group stops as it would have with
- * ISIG on, and after `fg` the prompt comes back with echo still off. */
+ * ISIG on, and after `fg` the prompt (if one is shown) comes back with echo still off. */
 static void
-suspend (TtyTerminal *self)
+suspend (TtyTerminal *self, gboolean at_prompt)
 {
   write_all (self->fd, "\n", 1);
   restore (self);
@@ -301,6 +325,8 @@ suspend (TtyTerminal *self)
   g_autoptr (GError) error = NULL;
   if (!enter_raw_mode (self, &error))
     g_message ("%s", error->message);
+  if (!at_prompt)
+    return;
   tty_terminal_print (self, self->prompt);
   if (self->echo)
     write_all (self->fd, ward_secret_get (self->line), ward_secret_len (self->line));
@@ -314,8 +340,8 @@ finish (TtyTerminal *self, TtyLineResult result)
 
   self->func = NULL;
   self->func_data = NULL;
-  self->source_id = 0; /* the caller returns G_SOURCE_REMOVE */
   self->esc = ESC_NONE;
+  g_clear_handle_id (&self->cancel_id, g_source_remove);
 
   if (result != TTY_LINE_HANGUP)
     write_all (self->fd, "\n", 1);
@@ -380,7 +406,7 @@ handle_byte (TtyTerminal *self, unsigned char byte)
         return FALSE;
       }
     case 0x1a: /* Ctrl-Z */
-      suspend (self);
+      suspend (self, TRUE);
       return FALSE;
     case 0x1b:
       self->esc = ESC_SEEN;
@@ -401,11 +427,47 @@ handle_byte (TtyTerminal *self, unsigned char byte)
   return FALSE;
 }
 
+/* Rule 4: Ctrl-C typed while no line is read (the helper works, PAM waits after a wrong
+ * password): the request is cancelled, through the line's callback if a prompt has appeared
+ * since, else through the interrupt function. */
+static void
+cancel_now (TtyTerminal *self)
+{
+  if (self->func != NULL)
+    finish (self, TTY_LINE_CANCEL);
+  else if (self->interrupt != NULL)
+    self->interrupt (self, TTY_LINE_CANCEL, self->interrupt_data);
+}
+
+/* Rule 4: a key typed while no line is read. Ctrl-C cancels (at once when @deliver, else once
+ * the prompt being set up is shown), Ctrl-Z suspends; every other key is dropped: it was typed
+ * before a prompt and is never the start of an answer. */
+static void
+handle_idle_byte (TtyTerminal *self, unsigned char byte, gboolean deliver, gboolean *cancel)
+{
+  switch (byte)
+    {
+    case 0x03: /* Ctrl-C */
+      if (deliver)
+        cancel_now (self);
+      else
+        *cancel = TRUE;
+      break;
+    case 0x1a: /* Ctrl-Z */
+      suspend (self, FALSE);
+      break;
+    default:
+      break;
+    }
+}
+
 static gboolean
 on_input (int fd, GIOCondition condition, gpointer user_data)
 {
   TtyTerminal *self = user_data;
+  guint watch_id = self->watch_id;
   unsigned char buffer[READ_CHUNK];
+  gboolean line_ended = FALSE;
   ssize_t n;
 
   /* Rule 1: the buffer never outlives this function with contents. */
@@ -418,16 +480,63 @@ on_input (int fd, GIOCondition condition, gpointer user_data)
   if (n <= 0)
     {
       explicit_bzero (buffer, sizeof buffer);
-      finish (self, TTY_LINE_HANGUP);
+      self->watch_id = 0;
+      if (self->func != NULL)
+        finish (self, TTY_LINE_HANGUP);
+      else if (self->interrupt != NULL)
+        self->interrupt (self, TTY_LINE_HANGUP, self->interrupt_data);
       return G_SOURCE_REMOVE;
     }
 
-  gboolean ended = FALSE;
-  for (ssize_t i = 0; i < n && !ended; i++)
-    ended = handle_byte (self, buffer[i]);
+  /* A callback may release the terminal (the watch goes) or start the next read. Keys after the
+   * end of a line were typed before any later prompt appeared: they are handled as such. */
+  for (ssize_t i = 0; i < n && self->watch_id == watch_id; i++)
+    {
+      if (self->func != NULL && !line_ended)
+        line_ended = handle_byte (self, buffer[i]);
+      else
+        handle_idle_byte (self, buffer[i], TRUE, NULL);
+    }
   explicit_bzero (buffer, sizeof buffer);
 
-  return ended ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+  return self->watch_id == watch_id ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+deliver_cancel_cb (gpointer user_data)
+{
+  TtyTerminal *self = user_data;
+
+  self->cancel_id = 0;
+  if (self->func != NULL)
+    finish (self, TTY_LINE_CANCEL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Rule 4: what was typed before a prompt appears is read now, and dropped but for Ctrl-C and
+ * Ctrl-Z (a flush would lose them). Returns whether Ctrl-C was among it. */
+static gboolean
+drain_typed_ahead (TtyTerminal *self)
+{
+  unsigned char buffer[READ_CHUNK];
+  gboolean cancel = FALSE;
+
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+      ssize_t n;
+
+      if (poll (&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN))
+        break;
+      n = read (self->fd, buffer, sizeof buffer);
+      if (n <= 0)
+        break; /* a hang-up: the watch reports it */
+      for (ssize_t i = 0; i < n; i++)
+        handle_idle_byte (self, buffer[i], FALSE, &cancel);
+    }
+  /* Rule 1. */
+  explicit_bzero (buffer, sizeof buffer);
+  return cancel;
 }
 
 void
@@ -437,6 +546,11 @@ tty_terminal_read_line (TtyTerminal *self, const char *prompt, gboolean echo, Tt
   g_return_if_fail (self->acquired);
   g_return_if_fail (self->func == NULL);
 
+  /* As TCSAFLUSH does for the first prompt: keys typed before this prompt appeared (for an
+   * attempt whose helper died, say) are not the start of this answer; but a Ctrl-C among them
+   * still cancels, once the prompt is shown (rule 4). */
+  gboolean cancel = drain_typed_ahead (self);
+
   g_free (self->prompt);
   self->prompt = g_strdup (prompt);
   self->echo = echo;
@@ -445,9 +559,8 @@ tty_terminal_read_line (TtyTerminal *self, const char *prompt, gboolean echo, Tt
   self->func_data = user_data;
   ward_secret_clear (self->line);
 
-  /* As TCSAFLUSH does for the first prompt: keys typed before this prompt appeared (for an
-   * attempt whose helper died, say) are not the start of this answer. */
-  tcflush (self->fd, TCIFLUSH);
   tty_terminal_print (self, prompt);
-  self->source_id = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_input, self);
+  watch (self);
+  if (cancel)
+    self->cancel_id = g_idle_add (deliver_cancel_cb, self);
 }

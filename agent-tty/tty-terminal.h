@@ -8,6 +8,9 @@
  *  3. On a terminal that does not use UTF-8 nothing is written in UTF-8: every character is
  *     converted to the terminal's charset, or escaped, and no byte 0x80-0x9f (8-bit C1
  *     controls) is ever written for a character (invariant 3).
+ *  4. Ctrl-C cancels and Ctrl-Z suspends at every moment the terminal is acquired, a line being
+ *     read or not (PAM's "place your finger", its delay after a wrong password, a stalled
+ *     helper); every other key typed while no line is read is dropped (invariant 13).
  */
 #pragma once
 
@@ -29,6 +32,10 @@ typedef enum {
  * it afterwards either way). */
 typedef void (*TtyLineFunc) (TtyTerminal *terminal, TtyLineResult result, WardSecret *line,
                              gpointer user_data);
+/* Rule 4: Ctrl-C (TTY_LINE_CANCEL) or a hang-up (TTY_LINE_HANGUP) while the terminal is
+ * acquired and no line is read. */
+typedef void (*TtyInterruptFunc) (TtyTerminal *terminal, TtyLineResult result,
+                                  gpointer user_data);
 
 /* Opens /dev/tty (O_RDWR|O_NOCTTY|O_CLOEXEC), or uses @fd (>= 0, taken over) when given. */
 TtyTerminal *tty_terminal_new (int fd, GError **error);
@@ -43,8 +50,12 @@ WardTextCharset *tty_terminal_get_charset (TtyTerminal *terminal);
 
 /* Takes the terminal for a prompt: saves termios, becomes the foreground process group if it is
  * not, switches to non-canonical input without echo or signals, and discards typed-ahead input.
- * Idempotent. */
+ * From then until the release, Ctrl-C and Ctrl-Z work (rule 4). Idempotent. */
 gboolean tty_terminal_acquire (TtyTerminal *terminal, GError **error);
+/* Who hears Ctrl-C and hang-ups while no line is read (rule 4); NULL: nobody, they are
+ * dropped. */
+void tty_terminal_set_interrupt_func (TtyTerminal *terminal, TtyInterruptFunc func,
+                                      gpointer user_data);
 /* Whether ward-tty should not take the terminal now: it is in the background and the foreground
  * process group is an interactive job-control shell (it ignores SIGTTIN), which is most likely
  * reading its own prompt. Taken from it, such a shell would read the password or get EIO and
@@ -61,11 +72,13 @@ void tty_terminal_print (TtyTerminal *terminal, const char *text);
 void tty_terminal_printf (TtyTerminal *terminal, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 /* Shows @prompt and reads one line from the main loop; @echo shows what is typed. Calls @func
- * exactly once unless tty_terminal_release() or tty_terminal_stop_reading() comes first.
- * The terminal must be acquired. */
+ * exactly once unless tty_terminal_release() or tty_terminal_stop_reading() comes first
+ * (TTY_LINE_CANCEL, from the main loop, when Ctrl-C was typed before the prompt appeared).
+ * What else was typed before the prompt appeared is dropped. The terminal must be acquired. */
 void tty_terminal_read_line (TtyTerminal *terminal, const char *prompt, gboolean echo,
                              TtyLineFunc func, gpointer user_data);
-/* Stops a read in progress without calling its callback; the typed text is wiped. */
+/* Stops a read in progress without calling its callback; the typed text is wiped. Ctrl-C and
+ * Ctrl-Z still work (rule 4). */
 void tty_terminal_stop_reading (TtyTerminal *terminal);
 
 G_END_DECLS

@@ -170,6 +170,59 @@ def scenario_escape():
     g.ok("Escape cancels")
 
 
+STALLED_HELPER = r"""#!/bin/sh
+# A fingerprint reader waiting for a finger that never comes: a PAM text and no prompt.
+read cookie
+printf 'PAM_TEXT_INFO Place your finger on the reader\n'
+exec sleep 600
+"""
+
+
+def dismiss_without_prompt(keys):
+    # Issue 16, item 2: while the helper shows a text and no prompt, KEYS cancel within 2 s:
+    # polkitd is answered, the dialog and its helper are gone, the next request is served.
+    helper = g.bob_file("stalled-helper.sh")
+    with open(helper, "w") as f:
+        f.write(STALLED_HELPER)
+    os.chmod(helper, 0o755)
+    agent = g.Agent(env={"WARD_HELPER": "spawn:" + helper})
+    try:
+        pk = g.pkcheck()
+        state = g.wait_state(agent, lambda s: s["info"] != "", what="the reader's text")
+        g.check(state["info"] == "Place your finger on the reader", "info %r" % state["info"])
+        g.check(state["awaiting-response"] == "false", "no prompt while the reader waits")
+        win = g.wait_window()
+        g.ok("screenshot: %s" % g.screenshot("dialog-no-prompt"))
+        t0 = time.monotonic()
+        g.key(win, *keys)
+        try:
+            rc, out = g.finish(pk, timeout=2)
+        except subprocess.TimeoutExpired:
+            pk.kill()
+            g.check(False, "%r did not end the request within 2 s" % (keys,))
+        log = "%r ended the request after %.2f s" % (keys, time.monotonic() - t0)
+        g.check(rc != 0, "not authorized (rc %d, %r)" % (rc, out))
+        g.wait_no_window()
+        agent.wait_log("completing a request: outcome 1", what="a CANCELLED completion")
+        w.wait_for(lambda: not g.dialog_pids(), 10, message="a dialog process is left")
+        w.wait_for(lambda: subprocess.run(["pgrep", "-f", helper],
+                                          stdout=subprocess.DEVNULL).returncode != 0,
+                   10, message="the stalled helper is left running")
+        g.ok(log)
+    finally:
+        agent.stop()
+
+
+def scenario_cancel_no_prompt():
+    dismiss_without_prompt(["alt+c"])
+    g.ok("Cancel button (mnemonic) cancels while no prompt is shown")
+
+
+def scenario_escape_no_prompt():
+    dismiss_without_prompt(["Escape"])
+    g.ok("Escape cancels while no prompt is shown")
+
+
 def scenario_polkitd_cancel():
     agent = g.Agent()
     try:

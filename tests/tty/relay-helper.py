@@ -6,7 +6,9 @@ second factor: an info text carrying an escape sequence and invalid UTF-8, a vis
 (ECHO_ON) prompt for a one-time code that must be 424242. Then it relays the rest of the
 conversation to the real setuid helper, which authenticates through PAM and tells polkitd.
 
-With WARD_TEST_HELPER_MODE=die it shows a password prompt and dies 1.5 s later instead.
+With WARD_TEST_HELPER_MODE=die it shows a password prompt and dies 1.5 s later instead; with
+WARD_TEST_HELPER_MODE=info-stall it says "Place your finger on the reader" (as pam_fprintd does)
+and then waits without a prompt, as a stalled helper or a finger that never comes.
 """
 
 import os
@@ -35,6 +37,10 @@ def write(text):
 def main():
     user = sys.argv[1]
     cookie = read_line(0)
+    if os.environ.get("WARD_TEST_HELPER_MODE") == "info-stall":
+        write("PAM_TEXT_INFO Place your finger on the reader")
+        time.sleep(600)
+        os._exit(1)
     if os.environ.get("WARD_TEST_HELPER_MODE") == "die":
         # A helper that crashes while the user is typing.
         write("PAM_PROMPT_ECHO_OFF Password: ")

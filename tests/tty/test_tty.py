@@ -264,6 +264,106 @@ def case_ctrl_z():
     sh.expect_exact("WARD$ ")
 
 
+def relay_helpers():
+    """Pids of running relay-helper.py processes (the spawned fake helper)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    if b"relay-helper.py" in f.read():
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+def cancel_within(agent, proc, what):
+    """Ctrl-C now: "Authentication cancelled" within 2 s (the promise), pkcheck answered."""
+    t0 = time.monotonic()
+    agent.send("\x03")
+    agent.expect_exact("=== Authentication cancelled ===", timeout=2)
+    log("%s: cancelled after %.2f s" % (what, time.monotonic() - t0))
+    check(finish(proc, timeout=10) != 0, "%s: not authorized" % what)
+
+
+def case_ctrl_c_no_prompt():
+    """Issue 16, item 2: Ctrl-C cancels while no prompt is shown. A helper that says "Place your
+    finger on the reader" and then stalls: Ctrl-C ends the request within 2 s, the helper is
+    stopped, polkitd is answered, the terminal is sane, and keys typed meanwhile never reach a
+    prompt."""
+    sub = subject()
+    agent = start_agent(sub.pid, env={"WARD_HELPER": "spawn:" + FAKE_HELPER,
+                                      "WARD_TEST_HELPER_MODE": "info-stall"})
+    before = term_state(agent.child_fd)
+    proc = pkcheck(sub.pid)
+    choose_default(agent)
+    agent.expect_exact("Place your finger on the reader")
+    check(relay_helpers(), "the stalled helper runs")
+    agent.send("typed-ahead")
+    time.sleep(0.5)
+    cancel_within(agent, proc, "stalled helper")
+    check("typed-ahead" not in agent.logfile_read.getvalue(), "keys typed without a prompt shown")
+    check_sane(agent.child_fd, before, "after Ctrl-C without a prompt")
+    ww.wait_for(lambda: not relay_helpers(), 5, message="the stalled helper still runs")
+    check(alive(agent.pid), "Ctrl-C cancels the request, not the agent")
+
+
+def case_ctrl_c_pam_delay():
+    """Issue 16, item 2: Ctrl-C during PAM's delay after a wrong password (pam_unix waits 2 s
+    before it fails, with no prompt shown) cancels within 2 s, with no "try again" first."""
+    sub = subject()
+    agent = start_agent(sub.pid)
+    before = term_state(agent.child_fd)
+    proc = pkcheck(sub.pid)
+    choose_default(agent)
+    agent.expect_exact("Password: ")
+    mark = agent.logfile_read.mark()
+    agent.send("wrong-password\r")
+    time.sleep(0.3)  # the helper is in pam_unix's delay now
+    cancel_within(agent, proc, "PAM's delay")
+    check("try again" not in agent.logfile_read.since(mark), "the attempt ended before the Ctrl-C")
+    check_sane(agent.child_fd, before, "after Ctrl-C in PAM's delay")
+    # The agent carries on.
+    proc = pkcheck(sub.pid)
+    choose_default(agent)
+    agent.expect_exact("Password: ")
+    agent.sendline(ALICE)
+    agent.expect_exact("=== Authentication succeeded ===")
+    check(finish(proc) == 0, "the next request is authorized")
+
+
+def case_ctrl_z_no_prompt():
+    """Issue 16, item 2: Ctrl-Z suspends while no prompt is shown (the helper stalls after
+    "Place your finger on the reader"): the terminal is restored while stopped; after `fg`,
+    Ctrl-C still cancels within 2 s."""
+    sub = subject()
+    sh = ww.shell_as("bob")
+    transcript = Transcript()
+    sh.logfile_read = transcript
+    sh.sendline("WARD_HELPER=spawn:%s WARD_TEST_HELPER_MODE=info-stall %s --process %d"
+                % (FAKE_HELPER, AGENT, sub.pid))
+    time.sleep(1.5)  # registration; the shell is busy, so no notify fd here
+    proc = pkcheck(sub.pid)
+    choose_default(sh)
+    sh.expect_exact("Place your finger on the reader")
+    time.sleep(0.3)
+    sh.send("\x1a")
+    sh.expect("Stopped", timeout=2)
+    sh.expect_exact("WARD$ ")
+    check(ww.shell_run(sh, "stty -a") == 0, "stty")
+    modes = sh.before
+    check(re.search(r"(?<![-\w])echo(?![\w])", modes) and re.search(r"(?<![-\w])icanon", modes)
+          and re.search(r"(?<![-\w])isig", modes),
+          "echo, icanon and isig restored while stopped: %r" % modes)
+    sh.sendline("fg")
+    time.sleep(0.5)
+    cancel_within(sh, proc, "after fg")
+    sh.send("\x03")  # ISIG is on again: this ends ward-tty itself
+    sh.expect_exact("WARD$ ")
+    check(ww.shell_run(sh, "echo READ:[Z]") == 0, "shell works")
+
+
 def signal_mid_prompt(signum):
     sh, transcript, pid = shell_with_background_agent()
     token = ww.shell_start(sh, "pkcheck --action-id %s --process $$ --allow-user-interaction"
@@ -789,6 +889,9 @@ CASES = {
     "forged-header": case_forged_header,
     "charset-c": case_charset_c,
     "charset-latin1": case_charset_latin1,
+    "ctrl-c-no-prompt": case_ctrl_c_no_prompt,
+    "ctrl-c-pam-delay": case_ctrl_c_pam_delay,
+    "ctrl-z-no-prompt": case_ctrl_z_no_prompt,
 }
 
 
