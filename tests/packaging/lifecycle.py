@@ -20,7 +20,9 @@ Steps, each checked (TAP):
      agent's user unit installed and not enabled;
   3. install the rebuilt higher version over it: the diversion and the socket intact, run0 still
      answered by ward-tty;
-  4. remove ward-pair-run0: /usr/bin/pkttyagent is polkit's again and answers run0;
+  4. remove ward-pair-run0: /usr/bin/pkttyagent is polkit's again and answers run0; installing
+     it while another package, or a local diversion (tools/pair-run0), diverts pkttyagent fails
+     with a clear message and changes nothing;
   5. reinstall ward-pair-run0: ward-tty answers again;
   6. reinstall polkitd while the pairing is installed: the diversion holds, polkit's new file
      goes to pkttyagent.polkit, ward-tty still answers;
@@ -191,6 +193,30 @@ def check_unpaired(label):
        out("ls -l /usr/bin/pkttyagent*; dpkg -S /usr/bin/pkttyagent"))
 
 
+PAIRING_STATE = ("dpkg-divert --list | LC_ALL=C sort; ls -l /usr/bin/pkttyagent* "
+                 "/usr/share/man/man1/pkttyagent*; sha256sum /usr/bin/pkttyagent*; "
+                 "dpkg-query -W -f '${db:Status-Abbrev}' ward-pair-run0 2>&1")
+
+
+def refuse(what, by, divert, undivert, message):
+    """With DIVERT done, installing ward-pair-run0 fails with MESSAGE and changes nothing."""
+    label = "pairing over %s" % what
+    status, text = run(divert)
+    ok(status == 0, "%s: set up" % label, text)
+    state = out(PAIRING_STATE)
+    status, text = run("apt-get install -y " + " ".join(
+        "/root/ward-debs/v2/%s_*.deb" % p for p in ["ward-pair-run0"]))
+    ok(status != 0 and message in text and "Nothing was changed" in text,
+       "%s: refused with \"%s\"" % (label, message), text[-3000:])
+    after = out(PAIRING_STATE)
+    ok(after == state and out("dpkg-divert --listpackage /usr/bin/pkttyagent") == by,
+       "%s: nothing changed (diversions, files, ward-pair-run0 not installed)" % label,
+       "before:\n%s\nafter:\n%s" % (state, after))
+    status, text = run(undivert)
+    ok(status == 0, "%s: undone" % label, text)
+    check_unpaired(label + " undone")
+
+
 def check_socket(label):
     ok(out("systemctl is-enabled ward-helper.socket") == "enabled"
        and out("systemctl is-active ward-helper.socket") == "active"
@@ -274,6 +300,21 @@ def main():
     check_unpaired("remove ward-pair-run0")
     check_socket("remove ward-pair-run0")
     run0("pkttyagent", "remove ward-pair-run0")
+
+    # 4b. Installing the pairing while something else diverts pkttyagent: refused, no change.
+    refuse("another package's diversion", "other-agent",
+           "dpkg-divert --package other-agent --rename --divert /usr/bin/pkttyagent.other "
+           "--add /usr/bin/pkttyagent",
+           "dpkg-divert --package other-agent --rename --divert /usr/bin/pkttyagent.other "
+           "--remove /usr/bin/pkttyagent",
+           "/usr/bin/pkttyagent is already diverted by the package other-agent")
+    # What `tools/pair-run0 install` does: a local diversion and a link to ward-tty.
+    refuse("a local diversion (tools/pair-run0)", "LOCAL",
+           "dpkg-divert --local --rename --divert /usr/bin/pkttyagent.polkit "
+           "--add /usr/bin/pkttyagent && ln -s /usr/bin/ward-tty /usr/bin/pkttyagent",
+           "rm /usr/bin/pkttyagent && dpkg-divert --local --rename "
+           "--divert /usr/bin/pkttyagent.polkit --remove /usr/bin/pkttyagent",
+           "/usr/bin/pkttyagent is diverted locally")
 
     # 5. Reinstall it.
     apt_install(debs("v2", ["ward-pair-run0"]), "reinstall ward-pair-run0")

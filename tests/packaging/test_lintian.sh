@@ -27,15 +27,15 @@ report=$("$ward_root" run "$root" --bind-ro "$dir:/debs" -- \
   "/debs/ward_${version}_amd64.changes" 2>&1) || status=$?
 note "$report"
 echo "$report" >"$dir/lintian-$release.txt"
-# --fail-on error,warning: 1 for an error or a warning, 2 when lintian itself failed.
-[ "$status" != 2 ] && ! echo "$report" | grep -q "^internal error\|^Traceback\|^Use of uninit"
+# lintian's status: 1 when lintian itself failed, 2 when a tag of a --fail-on level was shown
+# (Debian 12's lintian counts overridden ones too once --show-overrides shows them), else 0. So
+# the verdict is read from the report: E: and W: lines are tags not overridden (O: lines are).
+[ "$status" != 1 ] && ! echo "$report" | grep -q "^internal error\|^Traceback\|^Use of uninit"
 ok $? "lintian ran to the end (status $status)"
 ! echo "$report" | grep -q "^E:"
 ok $? "no error"
 ! echo "$report" | grep -q "^W:"
 ok $? "no warning"
-[ "$status" = 0 ]
-ok $? "lintian --fail-on error,warning passed"
 
 # Each override line has a comment (its reason) right above it.
 unjustified=$(
