@@ -195,7 +195,8 @@ def check_unpaired(label):
 
 PAIRING_STATE = ("dpkg-divert --list | LC_ALL=C sort; ls -l /usr/bin/pkttyagent* "
                  "/usr/share/man/man1/pkttyagent*; sha256sum /usr/bin/pkttyagent*; "
-                 "dpkg-query -W -f '${db:Status-Abbrev}' ward-pair-run0 2>&1")
+                 # The package's state, not apt's wish (a refused install leaves want=install).
+                 "dpkg-query -W -f '${db:Status-Status}' ward-pair-run0 2>&1")
 
 
 def refuse(what, by, divert, undivert, message):
