@@ -504,11 +504,12 @@ ward_agent_register (WardAgent *self, const WardSubject *subject, gboolean fallb
    * polkit.service has no [Install]): start it now, as libpolkit's proxy would, so that its
    * unique name exists. Where it is not activatable (a bus without activation), the name
    * must already have an owner, which GetNameOwner checks. */
-  g_autoptr (GVariant) started =
+  GVariant *started =
     g_dbus_connection_call_sync (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                  "org.freedesktop.DBus", "StartServiceByName",
                                  g_variant_new ("(su)", POLKIT_BUS_NAME, 0),
                                  G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_clear_pointer (&started, g_variant_unref);
 
   /* Know polkitd's unique name before any call can arrive (rule 1). */
   g_autoptr (GVariant) owner_reply =
