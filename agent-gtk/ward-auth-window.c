@@ -6,6 +6,8 @@
  *  2. The password stays in GtkPasswordEntry's secure buffer until the moment it is copied into
  *     a WardSecret and written to the helper; the entry is cleared right after the copy.
  *  3. The icon name is looked up only when it is a plain name (ward_gtk_sanitize_icon_name).
+ *  4. Accessible names, descriptions and announcements are made of the same sanitised texts the
+ *     labels show, never of anything else that came from outside.
  */
 #include "config.h"
 
@@ -36,6 +38,8 @@ struct _WardAuthWindow
   gboolean finished;
 
   GCancellable *cancellable;
+  char *pending_announcement; /* said once the window is active (announce ()) */
+  gboolean pending_urgent;
 
   GtkWidget *icon;
   GtkWidget *heading;
@@ -73,6 +77,22 @@ static const char *
 label_text (GtkWidget *label)
 {
   return gtk_widget_get_visible (label) ? gtk_label_get_text (GTK_LABEL (label)) : "";
+}
+
+/* For the test dump: the texts of the shown labels that are drawn cut short (ellipsized), one
+ * a line. */
+static void
+collect_ellipsized (GtkWidget *widget, GString *out)
+{
+  if (!gtk_widget_get_mapped (widget))
+    return;
+  if (GTK_IS_LABEL (widget) &&
+      pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (widget))))
+    g_string_append_printf (out, "%s%s", out->len > 0 ? "\n" : "",
+                            gtk_label_get_text (GTK_LABEL (widget)));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_ellipsized (child, out);
 }
 
 /* Test hook: writes what the labels show, as GVariant text, so a test can check that hostile
@@ -119,6 +139,8 @@ dump_state (WardAuthWindow *self)
   gboolean focus_in_entry = focus != NULL &&
                             (focus == entry || gtk_widget_is_ancestor (focus, entry));
   g_variant_builder_add (&builder, "{ss}", "focus-in-entry", focus_in_entry ? "true" : "false");
+  g_variant_builder_add (&builder, "{ss}", "focus-type",
+                         focus != NULL ? G_OBJECT_TYPE_NAME (focus) : "");
   /* Which windowing system the dialog talks to (GdkWaylandDisplay, GdkX11Display), and whether
    * the compositor or window manager made the mapped window the active one. */
   g_variant_builder_add (&builder, "{ss}", "display-type",
@@ -127,6 +149,34 @@ dump_state (WardAuthWindow *self)
                          gtk_widget_get_mapped (GTK_WIDGET (self)) ? "true" : "false");
   g_variant_builder_add (&builder, "{ss}", "active",
                          gtk_window_is_active (GTK_WINDOW (self)) ? "true" : "false");
+  /* Whether everything fits: the labels drawn cut short, the window's size against its
+   * monitor's, and the theme and font resolution in force. */
+  GString *ellipsized = g_string_new (NULL);
+  collect_ellipsized (GTK_WIDGET (self), ellipsized);
+  g_variant_builder_add (&builder, "{ss}", "ellipsized", ellipsized->str);
+  g_string_free (ellipsized, TRUE);
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (self));
+  GdkMonitor *monitor = surface != NULL ?
+    gdk_display_get_monitor_at_surface (gtk_widget_get_display (GTK_WIDGET (self)), surface) :
+    NULL;
+  g_autofree char *size = g_strdup_printf ("%dx%d", gtk_widget_get_width (GTK_WIDGET (self)),
+                                           gtk_widget_get_height (GTK_WIDGET (self)));
+  g_variant_builder_add (&builder, "{ss}", "size", size);
+  g_autofree char *monitor_size = NULL;
+  if (monitor != NULL)
+    {
+      GdkRectangle geometry;
+      gdk_monitor_get_geometry (monitor, &geometry);
+      monitor_size = g_strdup_printf ("%dx%d", geometry.width, geometry.height);
+    }
+  g_variant_builder_add (&builder, "{ss}", "monitor-size", monitor_size ? monitor_size : "");
+  g_autofree char *theme = NULL;
+  int dpi = 0;
+  g_object_get (gtk_settings_get_default (), "gtk-theme-name", &theme, "gtk-xft-dpi", &dpi,
+                NULL);
+  g_variant_builder_add (&builder, "{ss}", "theme", theme ? theme : "");
+  g_autofree char *dpi_text = g_strdup_printf ("%d", dpi);
+  g_variant_builder_add (&builder, "{ss}", "xft-dpi", dpi_text);
 
   GString *identities = g_string_new (NULL);
   GListModel *model = gtk_drop_down_get_model (GTK_DROP_DOWN (self->identity_dropdown));
@@ -167,6 +217,135 @@ set_label (GtkWidget *label, const char *untrusted, gsize max_chars, WardTextFla
   g_strchomp (safe);
   gtk_label_set_text (GTK_LABEL (label), safe);
   gtk_widget_set_visible (label, safe[0] != '\0');
+}
+
+/* Rule 4. A control's accessible name is set as a plain label property, with no labelled-by
+ * relation: GTK 4.8 names a widget after its label property *and* the labels it is labelled by,
+ * glued together ("_Cancel Cancel" for a button with a mnemonic), and an unnamed one after its
+ * type ("GtkExpander"); GTK 4.18 follows ARIA. Both then say what a person should hear. */
+static void
+set_accessible_name (GtkWidget *widget, const char *name)
+{
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                  -1);
+}
+
+/* A control named after the text of its label widget (without the mnemonic marker). */
+static void
+name_after_label (GtkWidget *widget, GtkWidget *label)
+{
+  if (GTK_IS_LABEL (label))
+    set_accessible_name (widget, gtk_label_get_text (GTK_LABEL (label)));
+}
+
+/* GTK 4.8 leaves the password entry's reveal icon unnamed (its tooltip, "Show Text" or "Hide
+ * Text" in GTK's own translation, becomes the description): name it after the tooltip. */
+static void
+name_after_tooltip (GtkWidget *widget)
+{
+  const char *tooltip = gtk_widget_get_tooltip_text (widget);
+
+  if (tooltip != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    tooltip, -1);
+}
+
+static void
+on_tooltip_changed (GtkWidget *widget, GParamSpec *pspec, gpointer data)
+{
+  name_after_tooltip (widget);
+}
+
+/* GTK 4.8's drop-down gives the focus to an inner toggle button it leaves unnamed
+ * ("GtkToggleButton"): name it as the drop-down is named. Both describe the choice shown. */
+static void
+name_identity_chooser (WardAuthWindow *self)
+{
+  GtkDropDown *dropdown = GTK_DROP_DOWN (self->identity_dropdown);
+  GListModel *model = gtk_drop_down_get_model (dropdown);
+  guint index = gtk_drop_down_get_selected (dropdown);
+  const char *chosen = "";
+
+  if (model != NULL && index < g_list_model_get_n_items (model))
+    chosen = gtk_string_list_get_string (GTK_STRING_LIST (model), index);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (dropdown), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  chosen, -1);
+  for (GtkWidget *child = gtk_widget_get_first_child (self->identity_dropdown); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_BUTTON (child))
+      {
+        name_after_label (child, self->identity_label);
+        gtk_accessible_update_property (GTK_ACCESSIBLE (child),
+                                        GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, chosen, -1);
+      }
+}
+
+/* The entries' description is the PAM and retry messages shown under them, so that a screen
+ * reader says them with the field whenever the focus comes (back) to it. */
+static void
+describe_entries (WardAuthWindow *self)
+{
+  g_autofree char *text = g_strjoin ("\n", label_text (self->info), label_text (self->error),
+                                     NULL);
+
+  g_strstrip (text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->password_entry),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->plain_entry),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+}
+
+static void
+announce_now (WardAuthWindow *self, const char *text, gboolean urgent)
+{
+#if GTK_CHECK_VERSION (4, 14, 0)
+  /* Built against the GTK it runs with; GDK_VERSION_MAX_ALLOWED keeps 4.8 the API floor. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_accessible_announce (GTK_ACCESSIBLE (self), text,
+                           urgent ? GTK_ACCESSIBLE_ANNOUNCEMENT_PRIORITY_HIGH
+                                  : GTK_ACCESSIBLE_ANNOUNCEMENT_PRIORITY_MEDIUM);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+#endif
+}
+
+/* A message that appears while the focus is in the entry (or nowhere, while a fingerprint
+ * reader waits) is spoken, not only painted:
+ *  - GTK 4.14 and later announce it (AT-SPI's Announcement), once the window is active: a
+ *    screen reader does not speak for a window that has not come up yet;
+ *  - with every GTK, the label is an alert, and the entries are described by the messages, so
+ *    the next focus on the field says them (GTK 4.8 has nothing else to offer).
+ * The label is hidden and shown again so that a repeated message appears again. */
+static void
+announce (WardAuthWindow *self, GtkWidget *label, gboolean urgent)
+{
+  const char *text = gtk_label_get_text (GTK_LABEL (label));
+
+  gtk_widget_set_visible (label, FALSE);
+  gtk_widget_set_visible (label, text[0] != '\0');
+  describe_entries (self);
+  if (text[0] == '\0')
+    return;
+  if (!gtk_window_is_active (GTK_WINDOW (self)))
+    {
+      g_free (self->pending_announcement);
+      self->pending_announcement = g_strdup (text);
+      self->pending_urgent = urgent;
+      return;
+    }
+  announce_now (self, text, urgent);
+}
+
+static void
+on_is_active (WardAuthWindow *self)
+{
+  if (!self->finished && gtk_window_is_active (GTK_WINDOW (self)) &&
+      self->pending_announcement != NULL)
+    {
+      g_autofree char *text = g_steal_pointer (&self->pending_announcement);
+      announce_now (self, text, self->pending_urgent);
+    }
+  on_active_changed (self);
 }
 
 static void
@@ -270,6 +449,7 @@ on_session_show_info (WardSession *session, const char *text, gpointer data)
   WardAuthWindow *self = data;
 
   set_label (self->info, text, WARD_TEXT_MAX_MESSAGE, WARD_TEXT_MULTILINE);
+  announce (self, self->info, FALSE);
   dump_state (self);
 }
 
@@ -279,6 +459,7 @@ on_session_show_error (WardSession *session, const char *text, gpointer data)
   WardAuthWindow *self = data;
 
   set_label (self->error, text, WARD_TEXT_MAX_MESSAGE, WARD_TEXT_MULTILINE);
+  announce (self, self->error, TRUE);
   dump_state (self);
 }
 
@@ -307,8 +488,8 @@ on_session_completed (WardSession *session, gboolean gained_authorization, gpoin
 
   gtk_label_set_text (GTK_LABEL (self->error),
                       _("Sorry, that did not work. Please try again."));
-  gtk_widget_set_visible (self->error, TRUE);
   gtk_widget_set_visible (self->info, FALSE);
+  announce (self, self->error, TRUE);
   start_session (self);
 }
 
@@ -336,7 +517,7 @@ start_session (WardAuthWindow *self)
     {
       gtk_label_set_text (GTK_LABEL (self->error),
                           _("This user does not exist on this system."));
-      gtk_widget_set_visible (self->error, TRUE);
+      announce (self, self->error, TRUE);
       gtk_widget_set_visible (self->spinner, FALSE);
       dump_state (self);
       return;
@@ -368,7 +549,7 @@ submit (WardAuthWindow *self)
   if (!fits)
     {
       gtk_label_set_text (GTK_LABEL (self->error), _("That answer is too long."));
-      gtk_widget_set_visible (self->error, TRUE);
+      announce (self, self->error, TRUE);
       gtk_widget_grab_focus (GTK_WIDGET (entry));
       dump_state (self);
       return;
@@ -376,6 +557,7 @@ submit (WardAuthWindow *self)
 
   self->awaiting_response = FALSE;
   gtk_widget_set_visible (self->info, FALSE);
+  describe_entries (self);
   set_input_sensitive (self, FALSE);
   dump_state (self);
   ward_session_respond (self->session, secret);
@@ -409,9 +591,11 @@ on_identity_selected (GObject *dropdown, GParamSpec *pspec, gpointer data)
 
   if (self->finished)
     return;
+  name_identity_chooser (self);
   /* Another identity means another conversation; it does not count as a failed attempt. */
   gtk_widget_set_visible (self->error, FALSE);
   gtk_widget_set_visible (self->info, FALSE);
+  describe_entries (self);
   start_session (self);
 }
 
@@ -498,9 +682,9 @@ field_label (const char *text_with_mnemonic)
 }
 
 static GtkWidget *
-value_label (void)
+label_with_role (GtkAccessibleRole role)
 {
-  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *label = g_object_new (GTK_TYPE_LABEL, "accessible-role", role, NULL);
 
   /* Plain text only (rule 1): use-markup stays FALSE on every label that shows outside text. */
   gtk_label_set_use_markup (GTK_LABEL (label), FALSE);
@@ -508,12 +692,26 @@ value_label (void)
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  /* As wide at its minimum as at its natural size: the window's height for its width is then
+   * one figure, where GTK 4.18 warned on every frame that it measured the window's width for
+   * a height below its minimum ("Trying to measure WardAuthWindow ... for height of 335, but it
+   * needs at least 341"). */
+  gtk_label_set_width_chars (GTK_LABEL (label), 40);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
   gtk_widget_set_hexpand (label, TRUE);
   gtk_widget_set_valign (label, GTK_ALIGN_BASELINE);
-  /* A selectable label would otherwise be a focus stop before the entry. */
+  /* Out of the focus chain altogether: a selectable label takes Tab in GtkLabel's focus handler
+   * even when it is not focusable, so Tab went round through the labels with the focus
+   * nowhere (GTK 4.8 and 4.18). */
   gtk_widget_set_focusable (label, FALSE);
+  gtk_widget_set_can_focus (label, FALSE);
   return label;
+}
+
+static GtkWidget *
+value_label (void)
+{
+  return label_with_role (GTK_ACCESSIBLE_ROLE_LABEL);
 }
 
 static void
@@ -588,8 +786,6 @@ build_ui (WardAuthWindow *self)
   gtk_box_append (GTK_BOX (requester_box), self->requester);
   gtk_box_append (GTK_BOX (requester_box), self->requester_detail);
   gtk_grid_attach (GTK_GRID (grid), requester_box, 1, row++, 1, 1);
-  gtk_accessible_update_relation (GTK_ACCESSIBLE (self->requester),
-                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY, requester_label, NULL, -1);
 
   self->identity_label = field_label (_("_Identity:"));
   gtk_widget_set_valign (self->identity_label, GTK_ALIGN_CENTER);
@@ -626,14 +822,13 @@ build_ui (WardAuthWindow *self)
                                   -1);
 
   /* PAM's info and error lines, under the entry. */
-  self->info = value_label ();
+  /* Alerts: screen readers present them as they appear (see announce ()). */
+  self->info = label_with_role (GTK_ACCESSIBLE_ROLE_ALERT);
   gtk_widget_set_visible (self->info, FALSE);
   gtk_grid_attach (GTK_GRID (grid), self->info, 1, row++, 1, 1);
-  self->error = value_label ();
+  self->error = label_with_role (GTK_ACCESSIBLE_ROLE_ALERT);
   gtk_widget_add_css_class (self->error, "error");
   gtk_widget_set_visible (self->error, FALSE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->error),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Error"), -1);
   gtk_grid_attach (GTK_GRID (grid), self->error, 1, row++, 1, 1);
 
   /* Details. */
@@ -658,8 +853,6 @@ build_ui (WardAuthWindow *self)
       gtk_label_set_text (GTK_LABEL (*values[i]), _("Unknown"));
       gtk_grid_attach (GTK_GRID (details), name, 0, i, 1, 1);
       gtk_grid_attach (GTK_GRID (details), *values[i], 1, i, 1, 1);
-      gtk_accessible_update_relation (GTK_ACCESSIBLE (*values[i]),
-                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, name, NULL, -1);
     }
 
   /* Buttons, the default one last. */
@@ -678,6 +871,17 @@ build_ui (WardAuthWindow *self)
   g_signal_connect (self->ok_button, "clicked", G_CALLBACK (on_ok_clicked), self);
   gtk_box_append (GTK_BOX (buttons), self->ok_button);
   gtk_window_set_default_widget (GTK_WINDOW (self), self->ok_button);
+
+  name_after_label (self->cancel_button, gtk_button_get_child (GTK_BUTTON (self->cancel_button)));
+  name_after_label (self->ok_button, gtk_button_get_child (GTK_BUTTON (self->ok_button)));
+  name_after_label (expander, gtk_expander_get_label_widget (GTK_EXPANDER (expander)));
+  for (GtkWidget *child = gtk_widget_get_first_child (self->password_entry); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_IMAGE (child))
+      {
+        name_after_tooltip (child);
+        g_signal_connect (child, "notify::tooltip-text", G_CALLBACK (on_tooltip_changed), NULL);
+      }
 }
 
 static void
@@ -712,6 +916,9 @@ fill_request (WardAuthWindow *self)
                             "privileges."));
       gtk_widget_set_visible (self->message, TRUE);
     }
+  /* Rule 4: the dialog's name is its title; its description what is asked, as shown. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  gtk_label_get_text (GTK_LABEL (self->message)), -1);
 
   const WardRequester *requester = request->requester;
   if (requester != NULL && requester->cmdline_display != NULL)
@@ -764,9 +971,6 @@ fill_request (WardAuthWindow *self)
                           gtk_string_list_get_string (GTK_STRING_LIST (
                             gtk_drop_down_get_model (GTK_DROP_DOWN (self->identity_dropdown))), 0));
       gtk_label_set_text_with_mnemonic (GTK_LABEL (self->identity_label), _("Identity:"));
-      gtk_accessible_update_relation (GTK_ACCESSIBLE (self->identity_single),
-                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->identity_label,
-                                      NULL, -1);
     }
   else
     {
@@ -774,6 +978,7 @@ fill_request (WardAuthWindow *self)
       gtk_accessible_update_relation (GTK_ACCESSIBLE (self->identity_dropdown),
                                       GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->identity_label,
                                       NULL, -1);
+      name_identity_chooser (self);
     }
 }
 
@@ -827,6 +1032,7 @@ ward_auth_window_finalize (GObject *object)
   WardAuthWindow *self = WARD_AUTH_WINDOW (object);
 
   g_clear_object (&self->cancellable);
+  g_free (self->pending_announcement);
   g_clear_pointer (&self->request, ward_request_free);
   g_free (self->dump_path);
   G_OBJECT_CLASS (ward_auth_window_parent_class)->finalize (object);
@@ -844,6 +1050,12 @@ ward_auth_window_class_init (WardAuthWindowClass *klass)
   window_class->close_request = ward_auth_window_close_request;
 
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_cb, NULL);
+  /* A dialog, not a plain window ("frame"): screen readers say so and read its description.
+   * Not with GTK 4.8, whose AT-SPI backend marks only window-role toplevels showing and active,
+   * so that a screen reader would not follow the focus into the dialog; 4.18 marks a dialog as
+   * it marks a window (the versions between are not checked, and keep the window role). */
+  if (gtk_get_minor_version () >= 18)
+    gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_DIALOG);
 
   /* "finished" (int outcome): a WardGtkIpcOutcome, emitted once. */
   signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass),
@@ -859,5 +1071,6 @@ ward_auth_window_init (WardAuthWindow *self)
   gtk_window_set_default_size (GTK_WINDOW (self), 460, -1);
   gtk_window_set_resizable (GTK_WINDOW (self), FALSE);
   build_ui (self);
-  g_signal_connect (self, "notify::is-active", G_CALLBACK (on_active_changed), NULL);
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (on_is_active), NULL);
+  g_signal_connect (self, "notify::focus-widget", G_CALLBACK (on_active_changed), NULL);
 }
