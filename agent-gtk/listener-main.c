@@ -8,8 +8,12 @@
  *     reports only "done" or "cancelled".
  *  2. Requests come only from polkitd's current name owner (WardAgent checks every call).
  *  3. Every request is answered exactly once, whatever the dialog does (crash, hang, cancel).
+ *  4. A locked session shows no password dialog: when logind (and only logind: the signals are
+ *     matched on its bus name) locks the session, the open dialog and every queued request are
+ *     cancelled; when the session ends, the agent exits.
  *
- * Exit status: 0 when stopped by a signal or when the session already has its agent, 1 on any
+ * Exit status: 0 when stopped by a signal, when its session ended or when the session already
+ * has its agent, 1 on any
  * failure, the system bus going away included (not GLib's exit-on-close SIGTERM, which would
  * end in status 0), so that the user unit's Restart=on-failure starts it again.
  */
@@ -35,6 +39,7 @@ typedef struct {
   gboolean active_completed;
   WardDialogRunner *runner;
   gboolean bus_lost;
+  gboolean session_gone;
 } Listener;
 
 static void pump (Listener *listener);
@@ -137,6 +142,74 @@ on_cancel (WardAgent *agent, gpointer handle, gpointer data)
     }
   else if (g_queue_remove (&listener->queue, handle))
     complete (listener, handle, WARD_AGENT_CANCELLED, NULL);
+}
+
+/* Rule 4: cancels the open dialog and every queued request. */
+static void
+cancel_all (Listener *listener)
+{
+  if (listener->runner != NULL && !listener->active_completed)
+    {
+      ward_dialog_runner_cancel (listener->runner);
+      listener->active_completed = TRUE;
+      complete (listener, listener->active, WARD_AGENT_CANCELLED, NULL);
+    }
+  gpointer handle;
+  while ((handle = g_queue_pop_head (&listener->queue)) != NULL)
+    complete (listener, handle, WARD_AGENT_CANCELLED, NULL);
+}
+
+static void
+on_session_locked (GDBusConnection *bus, const char *sender, const char *path,
+                   const char *interface, const char *signal, GVariant *parameters,
+                   gpointer data)
+{
+  Listener *listener = data;
+
+  if (listener->runner != NULL || !g_queue_is_empty (&listener->queue))
+    g_message ("the session was locked: cancelling its authentication requests");
+  cancel_all (listener);
+}
+
+static void
+on_session_removed (GDBusConnection *bus, const char *sender, const char *path,
+                    const char *interface, const char *signal, GVariant *parameters,
+                    gpointer data)
+{
+  Listener *listener = data;
+
+  g_message ("the session ended");
+  listener->session_gone = TRUE;
+  g_main_loop_quit (listener->loop);
+}
+
+/* Rule 4: logind's Lock for SESSION and SessionRemoved for it. Without logind (the private
+ * test world has none) there is nothing to follow. */
+static void
+watch_session (Listener *listener, GDBusConnection *bus, const char *session)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+    bus, "org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
+    "GetSession", g_variant_new ("(s)", session), G_VARIANT_TYPE ("(o)"),
+    G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000, NULL, &error);
+  if (reply == NULL)
+    {
+      g_debug ("not following the session's lock and end: %s", error->message);
+      return;
+    }
+
+  const char *path;
+  g_variant_get (reply, "(&o)", &path);
+  g_dbus_connection_signal_subscribe (bus, "org.freedesktop.login1",
+                                      "org.freedesktop.login1.Session", "Lock", path, NULL,
+                                      G_DBUS_SIGNAL_FLAGS_NONE, on_session_locked, listener,
+                                      NULL);
+  g_dbus_connection_signal_subscribe (bus, "org.freedesktop.login1",
+                                      "org.freedesktop.login1.Manager", "SessionRemoved",
+                                      "/org/freedesktop/login1", session,
+                                      G_DBUS_SIGNAL_FLAGS_NONE,
+                                      on_session_removed, listener, NULL);
 }
 
 static void
@@ -286,6 +359,7 @@ main (int argc, char **argv)
       return 1;
     }
   g_message ("authentication agent for session %s", session);
+  watch_session (&listener, bus, session);
 
   g_unix_signal_add (SIGTERM, on_quit_signal, &listener);
   g_unix_signal_add (SIGINT, on_quit_signal, &listener);
