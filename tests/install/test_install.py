@@ -103,6 +103,8 @@ def expected_layout(opts):
         files[os.path.join(libexecdir, "ward-gtk-dialog")] = "program"
         files[os.path.join(user_units, "ward-gtk.service")] = "unit"
         files[os.path.join(sysconfdir, "xdg", "autostart", "ward-gtk.desktop")] = "desktop"
+        files[os.path.join(user_units, "app-ward\\x2dgtk@autostart.service.d",
+                           "ward-gtk.conf")] = "dropin"
         if man:
             files[os.path.join(mandir, "man1", "ward-gtk.1")] = "man"
     if opts.get("pkttyagent_link"):
@@ -189,7 +191,7 @@ def main():
         # No build or source folder leaks into installed data, and no RUNPATH into the build.
         leaks = []
         for path, kind in want.items():
-            if kind in ("unit", "desktop", "data", "man") and os.path.isfile(real(path)):
+            if kind in ("unit", "desktop", "dropin", "data", "man") and os.path.isfile(real(path)):
                 with open(real(path), errors="replace") as f:
                     text = f.read()
                 for root in (BUILD, SOURCE):
@@ -239,6 +241,14 @@ def main():
                 if ("ExecStart", os.path.join(info["libexecdir"], "ward-gtk")) not in execs:
                     problems.append("ward-gtk.service does not start libexecdir/ward-gtk: %r"
                                     % execs)
+            # Under systemd the autostart entry starts that unit (no second copy of ward-gtk).
+            dropin = [p for p, kind in want.items() if kind == "dropin"][0]
+            text = open(real(dropin)).read() if os.path.isfile(real(dropin)) else ""
+            lines = [line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#")]
+            if lines != ["[Service]", "ExecStart=",
+                         "ExecStart=systemctl --user --no-block start ward-gtk.service"]:
+                problems.append("%s does not start ward-gtk.service: %r" % (dropin, lines))
         ok(not problems and unit_files, "installed units and autostart file start installed "
            "programs", "\n".join(problems))
 
