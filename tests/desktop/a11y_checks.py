@@ -96,7 +96,9 @@ def check_dialog(tree, message, prompt="Password:", identities=2, dialog_role="d
 
     # Every name is what a person should hear: no widget type names, no mnemonic markers, no
     # labels glued together (a control is named after one label; a label after its text).
-    known = texts | {"Show Text", "Hide Text"}
+    # GTK's own names: the reveal icon, and the window controls of the title bar GTK draws
+    # itself where the compositor does not (weston).
+    known = texts | {"Show Text", "Hide Text", "Close", "Minimize", "Maximize"}
     for node, inside in walk(tree):
         where = "%s %r" % (node["role"], node["name"])
         if not inside:
@@ -130,6 +132,27 @@ def check_tab_order(probe, identities=2):
     check(focused and focused["role"] == "password text", "Tab did not come back to the "
           "password field: %r" % focused)
     return seen
+
+
+def check_password_contained(probe, typed):
+    """TYPED, a throw-away password now in the field, appears nowhere the dialog itself puts
+    text for assistive technologies: no name, description or label text in the tree, and no
+    event but the field's own. Returns whether GTK exposes the field's own text (its Text
+    interface or its text-changed events): GTK 4.8 and 4.18 do (HACKING.md, threat model)."""
+    tree = probe.call("tree")["tree"]
+    for node, _ in walk(tree):
+        for key in ("name", "description", "text"):
+            check(typed not in (node.get(key) or ""),
+                  "the password is in the %s of %s %r" % (key, node["role"], node["name"]))
+    for event in probe.call("events")["events"]:
+        if event.get("role") == "password text" and event["type"].startswith("object:text"):
+            continue
+        for key in ("name", "description", "text"):
+            check(typed not in (event.get(key) or ""), "the password is in an event: %r"
+                  % event)
+    seen = probe.call("password_text")
+    check(seen["texts"], "no password field to read")
+    return any(typed in (text or "") for text in seen["texts"] + [seen["inserted"]])
 
 
 def announced(events, text, announcement=True):

@@ -13,6 +13,9 @@ line, so that the accessibility events between two steps are caught:
   {"cmd": "type", "text": "..."}      text through xdotool (never echoed back)
   {"cmd": "events", "wait": 2.0}      the events seen since the last call (after WAIT s)
   {"cmd": "gone", "timeout": 10}      wait until no window of the dialog shows
+  {"cmd": "password_text"}            what a client can read of the password field: its text
+                                      and the text its text-changed events carried (tests
+                                      type a throw-away password before asking)
 
 Every answer is {"ok": true, ...} or {"ok": false, "error": "..."}. A node is
 {"role", "name", "description", "states", "text", "relations", "actions", "extents",
@@ -63,8 +66,8 @@ def role_of(acc):
     return safe(acc.get_role_name, "?") or "?"
 
 
-def text_of(acc):
-    if role_of(acc) == "password text":
+def text_of(acc, secret_ok=False):
+    if role_of(acc) == "password text" and not secret_ok:
         return None
     iface = safe(acc.get_text_iface)
     if iface is None:
@@ -180,6 +183,7 @@ class Probe:
     def __init__(self):
         self.window = None
         self.events = []
+        self.password_inserted = ""
         self.listener = Atspi.EventListener.new(self.on_event)
         for kind in EVENTS:
             self.listener.register(kind)
@@ -199,7 +203,11 @@ class Probe:
             value = event.any_data
             entry["text"] = value if isinstance(value, str) else str(value)
         elif event.type.startswith("object:text-changed"):
-            entry["text"] = None if entry["role"] == "password text" else event.any_data
+            if entry["role"] == "password text":
+                self.password_inserted += str(event.any_data or "")
+                entry["text"] = None
+            else:
+                entry["text"] = event.any_data
         elif event.type.startswith("object:children-changed"):
             child = event.any_data if isinstance(event.any_data, Atspi.Accessible) else None
             entry["child"] = short(child)
@@ -253,6 +261,21 @@ class Probe:
         pump(wait)
         seen, self.events = self.events, []
         return {"events": seen}
+
+    def cmd_password_text(self):
+        pump(0.2)
+        window = self.need_window()
+        texts = []
+
+        def collect(acc, depth=0):
+            if role_of(acc) == "password text":
+                texts.append(text_of(acc, secret_ok=True))
+            for i in range(safe(acc.get_child_count, 0) if depth < 40 else 0):
+                child = safe(lambda i=i: acc.get_child_at_index(i))
+                if child is not None:
+                    collect(child, depth + 1)
+        collect(window)
+        return {"texts": texts, "inserted": self.password_inserted}
 
     def cmd_gone(self, timeout=10):
         deadline = time.monotonic() + timeout

@@ -6,6 +6,7 @@ or 77 (skip, with the reason on stderr).
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -511,6 +512,9 @@ def scenario_a11y():
         g.ok("Tab order from the password field: %s" % " -> ".join(order))
         a.probe.call("events")
         a.probe.call("type", text="wrong-password")
+        exposed = a11y.check_password_contained(a.probe, "wrong-password")
+        g.ok("the typed password is in no name, description, label or announcement; GTK "
+           "exposes the field's own text to AT-SPI clients: %s" % ("yes" if exposed else "no"))
         a.probe.call("key", keys=["Return"])
         state = g.wait_prompt(a.agent, pk.pid, attempts=1, timeout=30)
         events = a.probe.call("events", wait=1.0)["events"]
@@ -548,6 +552,48 @@ def scenario_a11y_pam():
         g.ok("PAM info and error said with the field they describe")
     finally:
         a.close()
+
+
+def scenario_large_text():
+    """Text scaled 2x and GTK's HighContrast theme on GTK 4.8, as a desktop's XSETTINGS manager
+    sets them (xsettingsd): nothing ellipsized, the window on the screen (screenshot). The
+    desktop suite does the same on GTK 4.18."""
+    if shutil.which("xsettingsd") is None:
+        w.skip("xsettingsd is not installed (tools/install-deps)")
+    conf = g.bob_file("xsettingsd.conf")
+    with open(conf, "w") as f:
+        f.write('Xft/DPI 196608\nNet/ThemeName "HighContrast"\n')
+    xsettings = subprocess.Popen(["xsettingsd", "-c", conf], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    g.check(xsettings.poll() is None, "xsettingsd did not start")
+    agent = g.Agent()
+    try:
+        pk = g.pkcheck()
+        state = g.wait_prompt(agent, pk.pid)
+        g.check(state["theme"] == "HighContrast" and state["xft-dpi"] == "196608",
+                "the settings did not take: %r %r" % (state["theme"], state["xft-dpi"]))
+        win = g.wait_window()
+        g.key(win, "alt+d")
+        state = g.wait_state(agent, lambda s: s.get("details-expanded") == "true",
+                             what="details shown")
+        time.sleep(0.5)
+        state = g.read_state(agent.dump)
+        g.ok("screenshot: %s" % g.screenshot("dialog-large-text-high-contrast"))
+        g.check(not state["ellipsized"], "text cut short: %r" % state["ellipsized"])
+        width, height = map(int, state["size"].split("x"))
+        screen_w, screen_h = map(int, state["monitor-size"].split("x"))
+        g.check(width <= screen_w and height <= screen_h,
+                "the window (%s) does not fit the screen (%s)" % (state["size"],
+                                                                  state["monitor-size"]))
+        g.type_text(win, ALICE)
+        rc, out = g.finish(pk)
+        g.check(rc == 0, "authorized (rc %d, %r)" % (rc, out))
+        g.ok("2x text, HighContrast: window %s on a %s screen, nothing cut short" % (
+            state["size"], state["monitor-size"]))
+    finally:
+        agent.stop()
+        w.terminate(xsettings)
 
 
 def bus_name_of(pid):
