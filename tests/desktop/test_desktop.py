@@ -555,9 +555,12 @@ def large_text_high_contrast(_):
         check(width <= screen_w and height <= screen_h, "the window (%dx%d) does not fit the "
               "screen (%s)" % (width, height, state["monitor-size"]))
         # Every part that shows lies inside the window (GTK allocates no less than a widget's
-        # minimum, so what is cut off is what lies outside).
+        # minimum, so what is cut off is what lies outside). GTK 4.18 reports garbage extents
+        # (widths in the hundreds of millions) for an empty page inside the identity
+        # drop-down's button, which is never drawn: not a part that shows.
         outside = [(n["role"], n["name"], n["extents"]) for n, _ in a11y.walk(tree)
                    if "showing" in n["states"] and n["extents"] and n["extents"][2] > 0 and
+                   max(n["extents"][2:]) < 1000000 and
                    (n["extents"][0] < 0 or n["extents"][1] < 0 or
                     n["extents"][0] + n["extents"][2] > width or
                     n["extents"][1] + n["extents"][3] > height)]
