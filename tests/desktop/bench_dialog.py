@@ -116,7 +116,9 @@ def stop_agent(name, agent):
     if agent is None:
         d.user_systemctl("stop", "ward-gtk.service")
     else:
-        agent.terminate()
+        # The Popen is nsenter's: signal the agent inside, by its pid.
+        for pid in bw.pids(r"^%s( |$)" % PEERS[name], user="bob"):
+            bw.run(["kill", "-TERM", str(pid)], check_status=False)
         try:
             agent.wait(10)
         except subprocess.TimeoutExpired:
