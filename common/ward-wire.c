@@ -163,6 +163,63 @@ ward_wire_check_plain_line (const char *line, gsize len, GError **error)
   return TRUE;
 }
 
+gboolean
+ward_wire_check_user_name (const char *name, gsize len, GError **error)
+{
+  const char *p;
+
+  g_return_val_if_fail (name != NULL || len == 0, FALSE);
+
+  if (len == 0 || len > WARD_WIRE_MAX_USER_NAME)
+    {
+      g_set_error (error, WARD_WIRE_ERROR, len == 0 ? WARD_WIRE_ERROR_MALFORMED :
+                   WARD_WIRE_ERROR_TOO_LONG, "A user name has 1 to %d bytes, not %" G_GSIZE_FORMAT,
+                   WARD_WIRE_MAX_USER_NAME, len);
+      return FALSE;
+    }
+  /* Refuses NUL bytes as well. */
+  if (!g_utf8_validate_len (name, len, NULL))
+    {
+      g_set_error (error, WARD_WIRE_ERROR, WARD_WIRE_ERROR_MALFORMED,
+                   "A user name must be valid UTF-8");
+      return FALSE;
+    }
+  for (p = name; p < name + len; p = g_utf8_next_char (p))
+    {
+      if (g_unichar_iscntrl (g_utf8_get_char (p)))
+        {
+          g_set_error (error, WARD_WIRE_ERROR, WARD_WIRE_ERROR_MALFORMED,
+                       "A user name must not contain control characters");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+ward_wire_check_cookie (const char *cookie, gsize len, GError **error)
+{
+  g_return_val_if_fail (cookie != NULL || len == 0, FALSE);
+
+  if (len == 0 || len > WARD_WIRE_MAX_COOKIE)
+    {
+      g_set_error (error, WARD_WIRE_ERROR, len == 0 ? WARD_WIRE_ERROR_MALFORMED :
+                   WARD_WIRE_ERROR_TOO_LONG, "A cookie has 1 to %d bytes, not %" G_GSIZE_FORMAT,
+                   WARD_WIRE_MAX_COOKIE, len);
+      return FALSE;
+    }
+  for (gsize i = 0; i < len; i++)
+    {
+      if (!g_ascii_isalnum (cookie[i]) && cookie[i] != '-')
+        {
+          g_set_error (error, WARD_WIRE_ERROR, WARD_WIRE_ERROR_MALFORMED,
+                       "A cookie holds only ASCII letters, digits and '-'");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 WardWireMessage *
 ward_wire_parse (const char *line, gsize len, GError **error)
 {

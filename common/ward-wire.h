@@ -17,6 +17,12 @@ G_BEGIN_DECLS
 
 /* Longest line in either direction, including its '\n'. */
 #define WARD_WIRE_MAX_LINE 4096
+/* Longest user name line: LOGIN_NAME_MAX (256) less its NUL. */
+#define WARD_WIRE_MAX_USER_NAME 255
+/* Longest cookie line. polkitd's cookies are "AGENT-RANDOM-SERIAL-RANDOM" (two 64-bit decimal
+ * serials and two 32-digit hexadecimal numbers, at most 108 bytes) since polkit 0.113, and
+ * "cookieN" before. */
+#define WARD_WIRE_MAX_COOKIE 256
 
 #define WARD_WIRE_ERROR (ward_wire_error_quark ())
 GQuark ward_wire_error_quark (void);
@@ -59,6 +65,14 @@ char *ward_wire_unescape (const char *escaped, gsize len, GError **error);
 /* Checks an agent -> helper line (user name, cookie or reply) before it is written or after it
  * is read, without its '\n': no NUL, no '\n', shorter than WARD_WIRE_MAX_LINE. */
 gboolean ward_wire_check_plain_line (const char *line, gsize len, GError **error);
+
+/* The request lines, checked by the agent before it writes them and by the helper before PAM
+ * or polkitd sees them (HACKING.md, invariant 4):
+ * a user name is 1 to WARD_WIRE_MAX_USER_NAME bytes of valid UTF-8 without control characters
+ * (C0, DEL, C1); a cookie is 1 to WARD_WIRE_MAX_COOKIE bytes of ASCII letters, digits and '-',
+ * the characters polkitd's cookies are made of. Both are plain lines too. */
+gboolean ward_wire_check_user_name (const char *name, gsize len, GError **error);
+gboolean ward_wire_check_cookie (const char *cookie, gsize len, GError **error);
 
 const char *ward_wire_kind_to_string (WardWireKind kind);
 

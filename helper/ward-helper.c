@@ -22,6 +22,9 @@
  *  H5. Test knobs (WARD_HELPER_READ_TIMEOUT_MS, WARD_HELPER_DEADLINE_MS, DBUS_SYSTEM_BUS_ADDRESS,
  *      PAM_WRAPPER*) are honoured only when the helper runs without any privilege (real and effective uid not 0,
  *      not AT_SECURE): then it can vouch for nothing, and polkitd ignores it anyway.
+ *  H6. The user name and the cookie are checked (ward_wire_check_user_name/_cookie: UTF-8, no
+ *      control characters, polkit's cookie characters, length) before PAM or polkitd sees them;
+ *      anything else is FAILURE at once, without a prompt, without a call to polkitd.
  */
 /* memrchr, secure_getenv, struct ucred */
 #define _GNU_SOURCE 1
@@ -408,6 +411,7 @@ main (int argc, char *argv[])
   g_autofree char *cookie = NULL;
   g_autofree char *requester = NULL;
   g_autoptr(WardSecret) line = NULL;
+  g_autoptr(GError) error = NULL;
   WardPeer peer = WARD_PEER_INIT;
   Conn conn = { .fd = -1 };
   struct pam_conv pam_conv = { conversation, &conn };
@@ -504,17 +508,23 @@ main (int argc, char *argv[])
     }
   requester = g_strdup (pw->pw_name);
 
-  /* The request: user name line, cookie line. */
+  /* The request: user name line, cookie line. H6: checked before PAM or polkitd sees them. */
   line = ward_secret_new (WARD_WIRE_MAX_LINE);
-  if (!read_line (&conn, line) || ward_secret_len (line) == 0)
+  if (!read_line (&conn, line) ||
+      !ward_wire_check_user_name (ward_secret_get (line), ward_secret_len (line), &error))
     {
-      syslog (LOG_NOTICE, "no valid user name from peer uid %u", (unsigned) peer.uid);
+      syslog (LOG_NOTICE, "no valid user name from peer uid %u%s%s", (unsigned) peer.uid,
+              error != NULL ? ": " : "", error != NULL ? error->message : "");
       goto out;
     }
   user = g_strndup (ward_secret_get (line), ward_secret_len (line));
-  if (!read_line (&conn, line) || ward_secret_len (line) == 0)
+  if (!read_line (&conn, line) ||
+      !ward_wire_check_cookie (ward_secret_get (line), ward_secret_len (line), &error))
     {
-      syslog (LOG_NOTICE, "no valid cookie from peer uid %u", (unsigned) peer.uid);
+      /* The message names the rule broken, never the cookie's bytes. */
+      syslog (LOG_NOTICE, "no valid cookie from peer uid %u%s%s", (unsigned) peer.uid,
+              error != NULL ? ": " : "", error != NULL ? error->message : "");
+      ward_secret_clear (line);
       goto out;
     }
   cookie = g_strndup (ward_secret_get (line), ward_secret_len (line));

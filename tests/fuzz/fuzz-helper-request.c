@@ -16,7 +16,9 @@
  *
  * Invariants: nothing crashes or reads out of bounds; a secret never holds more than its
  * capacity and is wiped whole after a refused or cut-off line; every accepted line is the model's
- * (byte for byte, '\r' included) and a plain line; encoding a PAM text gives one line of at most
+ * (byte for byte, '\r' included) and a plain line; the user name and cookie checks (helper rule
+ * H6) agree with references written from RFC 3629 and polkit's cookie format, and what they let
+ * through is valid UTF-8; encoding a PAM text gives one line of at most
  * WARD_WIRE_MAX_LINE bytes that parses back to the text (less one trailing '\n'). */
 #include "config.h"
 
@@ -130,6 +132,76 @@ reference_uint32 (const char *text, gsize len, guint32 *out)
   return TRUE;
 }
 
+/* A reference for ward_wire_check_user_name, written from RFC 3629 rather than with GLib:
+ * 1-255 bytes of UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF, no NUL) with
+ * no C0, DEL or C1 control character. */
+static gboolean
+reference_user_name (const uint8_t *s, size_t len)
+{
+  size_t i = 0;
+
+  if (len == 0 || len > 255)
+    return FALSE;
+  while (i < len)
+    {
+      uint32_t cp;
+      size_t n;
+
+      if (s[i] < 0x80)
+        {
+          cp = s[i];
+          n = 1;
+        }
+      else if (s[i] >= 0xc2 && s[i] <= 0xdf)
+        {
+          cp = s[i] & 0x1f;
+          n = 2;
+        }
+      else if (s[i] >= 0xe0 && s[i] <= 0xef)
+        {
+          cp = s[i] & 0x0f;
+          n = 3;
+        }
+      else if (s[i] >= 0xf0 && s[i] <= 0xf4)
+        {
+          cp = s[i] & 0x07;
+          n = 4;
+        }
+      else
+        return FALSE;
+      if (i + n > len)
+        return FALSE;
+      for (size_t k = 1; k < n; k++)
+        {
+          if ((s[i + k] & 0xc0) != 0x80)
+            return FALSE;
+          cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+      if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+          (cp >= 0xd800 && cp <= 0xdfff))
+        return FALSE;
+      if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+        return FALSE;
+      i += n;
+    }
+  return TRUE;
+}
+
+/* A reference for ward_wire_check_cookie: 1-256 bytes of [A-Za-z0-9-]. */
+static gboolean
+reference_cookie (const uint8_t *s, size_t len)
+{
+  if (len == 0 || len > 256)
+    return FALSE;
+  for (size_t i = 0; i < len; i++)
+    {
+      if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+            (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 check_wiped (const WardSecret *line)
 {
@@ -193,9 +265,28 @@ check_reader (const uint8_t *data, size_t size)
       FUZZ_CHECK (stream.pos == model_pos);
       check_line (line, data + start, model_len);
 
-      /* main(): an empty user name or cookie ends the instance. */
-      if (index < 2 && ward_secret_len (line) == 0)
-        return;
+      /* main() (H6): a user name or cookie that polkitd could not have sent ends the instance
+       * before PAM or polkitd sees it. */
+      if (index < 2)
+        {
+          const char *bytes = ward_secret_get (line);
+          gsize len = ward_secret_len (line);
+          g_autoptr(GError) error = NULL;
+          gboolean valid = index == 0 ? ward_wire_check_user_name (bytes, len, &error)
+                                      : ward_wire_check_cookie (bytes, len, &error);
+          gboolean expected = index == 0 ? reference_user_name ((const uint8_t *) bytes, len)
+                                         : reference_cookie ((const uint8_t *) bytes, len);
+
+          FUZZ_CHECK (valid == expected);
+          FUZZ_CHECK (valid == (error == NULL));
+          if (!valid)
+            {
+              FUZZ_CHECK (error->domain == WARD_WIRE_ERROR);
+              return;
+            }
+          /* What passes is text GVariant and syslog take as it is. */
+          FUZZ_CHECK (g_utf8_validate (bytes, len, NULL));
+        }
       if (index >= 2)
         {
           g_autofree char *copy = g_malloc (ward_secret_len (line) + 1);

@@ -431,6 +431,28 @@ test_bad_cookie (Fixture *f, gconstpointer d)
 }
 
 static void
+test_cookie_not_polkits (Fixture *f, gconstpointer d)
+{
+  const char *cookies[] = { "c\xff", "cookie;id", "", "cookie x" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cookies); i++)
+    {
+      use_helper (f, MODE_SPAWN, "ok");
+      f->completed = 0;
+      run_session (f, "alice", cookies[i]);
+      g_assert_false (f->result);
+      g_assert_cmpstr (ward_session_get_helper_kind (f->session), ==, "none");
+      g_assert_false (g_file_test (f->record, G_FILE_TEST_EXISTS));
+      g_clear_object (&f->session);
+    }
+  use_helper (f, MODE_SPAWN, "ok");
+  f->completed = 0;
+  run_session (f, "ali\x1b[2Jce", "cookie-x");
+  g_assert_false (f->result);
+  g_assert_false (g_file_test (f->record, G_FILE_TEST_EXISTS));
+}
+
+static void
 test_cancel_before_initiate_output (Fixture *f, gconstpointer d)
 {
   /* Cancel right after initiate: completed(FALSE) once, no later signal. */
@@ -511,6 +533,7 @@ main (int argc, char *argv[])
   ADD ("no-helper/spawn", test_no_spawn, 0);
   ADD ("no-helper/bad-override", test_bad_override, 0);
   ADD ("spawn/cookie-not-a-line", test_bad_cookie, 0);
+  ADD ("spawn/not-polkits-cookie", test_cookie_not_polkits, 0);
   g_test_add_func ("/session/default-prompt", test_default_prompt);
 
   return g_test_run ();

@@ -325,7 +325,41 @@ def refused_request(world, payload, shut=False, extra_env=None, expect_failure_l
     if expect_failure_line:
         check(lines == ["FAILURE"], "FAILURE: %r" % lines, run)
     check(world.calls() == [], "no response to polkitd")
+    check("CRITICAL" not in run.stderr, "no GLib CRITICAL: %s" % run.stderr)
     return time.monotonic() - t0
+
+
+def refused_at_once(world, payload):
+    """PAYLOAD (the user name and cookie lines) is refused before PAM runs: FAILURE with no
+    prompt, no call to polkitd, no CRITICAL, and without waiting for anything (the read timeout
+    here is 10 s)."""
+    elapsed = refused_request(world, payload)
+    check(elapsed < 5, "refused after %.1f s, not at once" % elapsed)
+
+
+@case
+def cookie_invalid_utf8(world):
+    # Issue 16, item 5: before, PAM asked for a password, then GLib logged a CRITICAL and polkitd
+    # was sent "[Invalid UTF-8]".
+    refused_at_once(world, USER.encode() + b"\nc\xff\n")
+
+
+@case
+def cookie_bad_characters(world):
+    for cookie in (b"cookie;id", b"cookie\x1b[2J", b"cookie x", b"c\xc3\xa4", b"../cookie"):
+        refused_at_once(world, USER.encode() + b"\n" + cookie + b"\n")
+
+
+@case
+def cookie_too_long(world):
+    # Longer than any cookie polkitd issues, far shorter than a line.
+    refused_at_once(world, USER.encode() + b"\n" + b"c" * 257 + b"\n")
+
+
+@case
+def user_name_invalid(world):
+    for name in (b"nob\xffdy", b"nobody\x1b[2J", b"nob\x7fody", b"nobody\xc2\x9b", b"u" * 256):
+        refused_at_once(world, name + b"\ncookie-1\n")
 
 
 @case

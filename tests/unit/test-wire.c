@@ -375,6 +375,81 @@ test_plain_line (void)
 }
 
 static void
+test_user_name (void)
+{
+  const char *good[] = { "alice", "a", "j.doe", "DOMAIN\\user", "user@example.org",
+                         "J\xc3\xbcrgen M\xc3\xbcller", "\xe5\xb1\xb1\xe7\x94\xb0" };
+  const struct {
+    const char *bytes;
+    gsize len;
+    int code;
+  } bad[] = {
+    { "", 0, WARD_WIRE_ERROR_MALFORMED },
+    { "a\0b", 3, WARD_WIRE_ERROR_MALFORMED },
+    { "a\nb", 3, WARD_WIRE_ERROR_MALFORMED },
+    { "ali\x1b[2Jce", 9, WARD_WIRE_ERROR_MALFORMED },
+    { "tab\tname", 8, WARD_WIRE_ERROR_MALFORMED },
+    { "del\x7f", 4, WARD_WIRE_ERROR_MALFORMED },
+    { "c1\xc2\x9b" "31m", 7, WARD_WIRE_ERROR_MALFORMED },  /* U+009B, CSI */
+    { "bob\xff", 4, WARD_WIRE_ERROR_MALFORMED },
+    { "\xc3", 1, WARD_WIRE_ERROR_MALFORMED },                /* cut in a character */
+    { "\xed\xa0\x80", 3, WARD_WIRE_ERROR_MALFORMED },        /* a surrogate */
+    { "\xc0\xaf", 2, WARD_WIRE_ERROR_MALFORMED },            /* overlong '/' */
+  };
+  g_autofree char *longest = g_strnfill (WARD_WIRE_MAX_USER_NAME, 'u');
+  g_autofree char *too_long = g_strnfill (WARD_WIRE_MAX_USER_NAME + 1, 'u');
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    g_assert_true (ward_wire_check_user_name (good[i], strlen (good[i]), NULL));
+  g_assert_true (ward_wire_check_user_name (longest, strlen (longest), NULL));
+  g_assert_false (ward_wire_check_user_name (too_long, strlen (too_long), &error));
+  g_assert_error (error, WARD_WIRE_ERROR, WARD_WIRE_ERROR_TOO_LONG);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_clear_error (&error);
+      g_assert_false (ward_wire_check_user_name (bad[i].bytes, bad[i].len, &error));
+      g_assert_error (error, WARD_WIRE_ERROR, bad[i].code);
+    }
+  /* @len is respected: bytes after it are not read. */
+  g_assert_true (ward_wire_check_user_name ("bob\xff", 3, NULL));
+}
+
+static void
+test_cookie (void)
+{
+  /* What polkitd 122 and 127 issue, and what polkit before 0.113 did. */
+  const char *good[] = { "7-2b3f9c0a11d24e5f8a7b6c5d4e3f2a1b-1-0123456789abcdef0123456789abcdef",
+                         ("18446744073709551615-ffffffffffffffffffffffffffffffff-"
+                          "18446744073709551615-ffffffffffffffffffffffffffffffff"),
+                         "cookie0", "cookie-x", "C" };
+  const char *bad[] = { "c\xff", "cookie x", "cookie\t", "cookie;rm", "cookie\x1b[2J",
+                        "c\xc3\xa4", "../../etc", "cookie_1", "cookie.1", "+1" };
+  g_autofree char *longest = g_strnfill (WARD_WIRE_MAX_COOKIE, 'f');
+  g_autofree char *too_long = g_strnfill (WARD_WIRE_MAX_COOKIE + 1, 'f');
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    g_assert_true (ward_wire_check_cookie (good[i], strlen (good[i]), NULL));
+  g_assert_cmpuint (strlen (good[1]), <=, 108);
+  g_assert_true (ward_wire_check_cookie (longest, strlen (longest), NULL));
+  g_assert_false (ward_wire_check_cookie (too_long, strlen (too_long), &error));
+  g_assert_error (error, WARD_WIRE_ERROR, WARD_WIRE_ERROR_TOO_LONG);
+  g_clear_error (&error);
+  g_assert_false (ward_wire_check_cookie ("", 0, &error));
+  g_assert_error (error, WARD_WIRE_ERROR, WARD_WIRE_ERROR_MALFORMED);
+  g_clear_error (&error);
+  g_assert_false (ward_wire_check_cookie ("a\0b", 3, &error));
+  g_assert_error (error, WARD_WIRE_ERROR, WARD_WIRE_ERROR_MALFORMED);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_clear_error (&error);
+      g_assert_false (ward_wire_check_cookie (bad[i], strlen (bad[i]), &error));
+      g_assert_error (error, WARD_WIRE_ERROR, WARD_WIRE_ERROR_MALFORMED);
+    }
+}
+
+static void
 test_unescape_strict (void)
 {
   const char *bad[] = { "\\", "a\\", "\\q", "\\0", "\\000", "\\400", "\"", "\x7f", "\t", "\\08" };
@@ -424,6 +499,8 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/parse-malformed", test_parse_malformed);
   g_test_add_func ("/wire/max-line", test_max_line);
   g_test_add_func ("/wire/plain-line", test_plain_line);
+  g_test_add_func ("/wire/user-name", test_user_name);
+  g_test_add_func ("/wire/cookie", test_cookie);
   g_test_add_func ("/wire/unescape-strict", test_unescape_strict);
   g_test_add_func ("/wire/kind-names", test_kind_names);
 
