@@ -18,6 +18,10 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+/* Linux 6.5; glibc 2.36's headers do not have it yet. */
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
 
 /* /proc/PID/stat and /proc/PID/status are both far below this on Linux 6.1. */
 #define PROC_FILE_MAX 8192
@@ -161,8 +165,47 @@ pidfd_alive (int pidfd)
   return r == 0;
 }
 
+/* Rule 4: a pidfd for the process that connected, from the socket itself where the kernel can
+ * give one. Returns -1 with *@reason set. */
+static int
+pin_peer (int sock, pid_t pid, bool use_socket_pidfd, bool *by_socket, const char **reason)
+{
+  int pidfd = -1;
+
+  *by_socket = false;
+  if (use_socket_pidfd)
+    {
+      socklen_t len = sizeof pidfd;
+
+      if (getsockopt (sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && len == sizeof pidfd &&
+          pidfd >= 0)
+        {
+          *by_socket = true;
+          return pidfd;
+        }
+      /* The kernel knows the option but has no process for it: the peer is gone (reaped), or
+       * was never visible. Falling back to its pid now would pin whoever has it since. */
+      if (errno != ENOPROTOOPT)
+        {
+          *reason = "the peer has gone away (no pidfd for the connecting process)";
+          return -1;
+        }
+    }
+
+  pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  if (pidfd < 0)
+    *reason = errno == ESRCH ? "the peer has gone away" : "cannot pin the peer (pidfd_open)";
+  return pidfd;
+}
+
 bool
 ward_peer_verify (int sock, WardPeer *peer, const char **reason)
+{
+  return ward_peer_verify_with (sock, peer, true, reason);
+}
+
+bool
+ward_peer_verify_with (int sock, WardPeer *peer, bool use_socket_pidfd, const char **reason)
 {
   struct ucred cred;
   socklen_t cred_len = sizeof cred;
@@ -185,10 +228,13 @@ ward_peer_verify (int sock, WardPeer *peer, const char **reason)
   peer->uid = cred.uid;
   peer->gid = cred.gid;
 
-  peer->pidfd = (int) syscall (SYS_pidfd_open, cred.pid, 0);
+  peer->pidfd = pin_peer (sock, cred.pid, use_socket_pidfd, &peer->pinned_by_socket, reason);
   if (peer->pidfd < 0)
+    return false;
+  /* Newer kernels give a pidfd for a connector that has already exited. */
+  if (!pidfd_alive (peer->pidfd))
     {
-      *reason = errno == ESRCH ? "the peer has gone away" : "cannot pin the peer (pidfd_open)";
+      *reason = "the peer has gone away";
       return false;
     }
 
