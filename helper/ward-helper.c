@@ -19,18 +19,29 @@
  *      Nothing secret (replies, cookie) is logged.
  *  H4. PR_SET_DUMPABLE 0, no core files, umask 077, the environment cleared except
  *      LANG/LANGUAGE/LC_MESSAGES; variables are read with secure_getenv().
- *  H5. Test knobs (WARD_HELPER_READ_TIMEOUT_MS, WARD_HELPER_DEADLINE_MS, DBUS_SYSTEM_BUS_ADDRESS,
+ *  H5. Test knobs (WARD_HELPER_READ_TIMEOUT_MS, WARD_HELPER_DEADLINE_MS,
+ *      WARD_HELPER_REQUEST_TIMEOUT_MS, WARD_HELPER_RUNTIME_DIR, DBUS_SYSTEM_BUS_ADDRESS,
  *      PAM_WRAPPER*) are honoured only when the helper runs without any privilege (real and effective uid not 0,
  *      not AT_SECURE): then it can vouch for nothing, and polkitd ignores it anyway.
  *  H6. The user name and the cookie are checked (ward_wire_check_user_name/_cookie: UTF-8, no
  *      control characters, polkit's cookie characters, length) before PAM or polkitd sees them;
  *      anything else is FAILURE at once, without a prompt, without a call to polkitd.
+ *  H7. No uid holds more than MAX_PER_UID instances at once: before anything else is done for a
+ *      connection, the instance takes one of its peer uid's slots (an OFD lock on one byte of
+ *      WARD_HELPER_RUNTIME_DIR/UID, released by the kernel when the instance exits); when all
+ *      are held it closes the connection without a word, as systemd does when MaxConnections=
+ *      is reached, so that agents move on to the next helper.
+ *  H8. A connection that has not delivered its user name and cookie lines REQUEST_TIMEOUT after
+ *      the instance started is closed without a word: idle connections hold a slot for seconds,
+ *      not minutes. (An agent's connection prepared ahead of its request is such a connection:
+ *      it is replaced unnoticed when it was dropped.)
  */
 /* memrchr, secure_getenv, struct ucred */
 #define _GNU_SOURCE 1
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <poll.h>
 #include <pwd.h>
@@ -63,6 +74,14 @@
 #define DEADLINE_MS (180 * 1000)
 /* A sane PAM stack sends a handful; pam_chatty-style floods end the instance. */
 #define MAX_MESSAGES 256
+/* Agents write the user name and the cookie as soon as they are connected, or, for a connection
+ * prepared ahead of the request, when polkitd's request comes (milliseconds after a systemd tool
+ * started the agent). */
+#define REQUEST_TIMEOUT_MS (10 * 1000)
+/* An agent serves one request at a time with one connection; a user runs a few agents. The
+ * socket's MaxConnections= (64) is eight times this, and MaxConnectionsPerSource= (systemd >= 256)
+ * says the same to systemd. */
+#define MAX_PER_UID 8
 
 #define EXIT_AUTH_FAILED 2
 #define SYSTEM_BUS_ADDRESS "unix:path=/run/dbus/system_bus_socket"
@@ -74,6 +93,7 @@ typedef struct {
   unsigned messages;    /* PAM messages seen so far */
   bool failed;          /* the agent misbehaved or left: the conversation is over */
   bool dead;            /* the connection is unusable: not even FAILURE can be written */
+  bool timed_out;       /* a wait ran out (read timeout or deadline) */
 } Conn;
 
 static gint64
@@ -107,6 +127,7 @@ wait_for (Conn *conn, short events)
       if (timeout <= 0)
         {
           syslog (LOG_NOTICE, "the agent took too long");
+          conn->timed_out = true;
           return false;
         }
       r = poll (&p, 1, timeout);
@@ -117,6 +138,7 @@ wait_for (Conn *conn, short events)
       if (r == 0)
         {
           syslog (LOG_NOTICE, "the agent stalled");
+          conn->timed_out = true;
           return false;
         }
       return true;
@@ -334,6 +356,55 @@ find_connection (void)
   return fd;
 }
 
+/* H7: takes one of @uid's MAX_PER_UID slots in @dir. Returns the open slot file, which holds the
+ * slot until this process exits; -2 when the uid holds every slot; -1 when the slots cannot be
+ * used (logged; the instance then goes on without the bound rather than refuse everyone). */
+static int
+take_uid_slot (const char *dir, uid_t uid)
+{
+  char name[16];
+  struct stat st;
+  int dfd, fd;
+
+  if (mkdir (dir, 0700) != 0 && errno != EEXIST)
+    goto error;
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    goto error;
+  /* Only a folder of ours that nobody else may write holds the counts. */
+  if (fstat (dfd, &st) != 0 || st.st_uid != geteuid () || (st.st_mode & 0022) != 0)
+    {
+      close (dfd);
+      errno = EPERM;
+      goto error;
+    }
+  snprintf (name, sizeof name, "%u", (unsigned) uid);
+  fd = openat (dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  close (dfd);
+  if (fd < 0)
+    goto error;
+
+  for (int k = 0; k < MAX_PER_UID; k++)
+    {
+      struct flock slot = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = k, .l_len = 1 };
+
+      if (fcntl (fd, F_OFD_SETLK, &slot) == 0)
+        return fd;
+      if (errno != EAGAIN && errno != EACCES)
+        {
+          close (fd);
+          goto error;
+        }
+    }
+  close (fd);
+  return -2;
+
+error:
+  syslog (LOG_WARNING, "cannot count uid %u's helper instances in %s (%m); going on without "
+          "the per-uid bound", (unsigned) uid, dir);
+  return -1;
+}
+
 static int
 knob_ms (bool privileged, const char *name, int fallback)
 {
@@ -407,6 +478,7 @@ main (int argc, char *argv[])
   const size_t n_locale = 3;
   char *kept[G_N_ELEMENTS (keep)] = { NULL, };
   g_autofree char *bus_address = NULL;
+  g_autofree char *runtime_dir = NULL;
   g_autofree char *user = NULL;
   g_autofree char *cookie = NULL;
   g_autofree char *requester = NULL;
@@ -421,6 +493,13 @@ main (int argc, char *argv[])
   struct rlimit no_core = { 0, 0 };
   const char *reason = NULL;
   bool privileged;
+  bool quiet = false;   /* close without FAILURE: the agent is to try another helper */
+  struct ucred cred;
+  socklen_t cred_len = sizeof cred;
+  int slot = -1;
+  int request_timeout_ms;
+  gint64 started = now_us ();
+  gint64 deadline;
   uid_t user_uid;
   int pam_status = PAM_SUCCESS;
   int status = EXIT_FAILURE;
@@ -457,11 +536,16 @@ main (int argc, char *argv[])
 
   conn.fd = find_connection ();
   conn.read_timeout_ms = knob_ms (privileged, "WARD_HELPER_READ_TIMEOUT_MS", READ_TIMEOUT_MS);
-  conn.deadline = now_us () +
+  conn.deadline = started +
                   (gint64) knob_ms (privileged, "WARD_HELPER_DEADLINE_MS", DEADLINE_MS) * 1000;
+  request_timeout_ms = knob_ms (privileged, "WARD_HELPER_REQUEST_TIMEOUT_MS",
+                                REQUEST_TIMEOUT_MS);
   bus_address = privileged || secure_getenv ("DBUS_SYSTEM_BUS_ADDRESS") == NULL
                   ? g_strdup (SYSTEM_BUS_ADDRESS)
                   : g_strdup (secure_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
+  runtime_dir = privileged || secure_getenv ("WARD_HELPER_RUNTIME_DIR") == NULL
+                  ? g_strdup (WARD_HELPER_RUNTIME_DIR)
+                  : g_strdup (secure_getenv ("WARD_HELPER_RUNTIME_DIR"));
 
   /* H4: PAM modules and the libraries they load see only the locale. */
   for (size_t i = 0; i < G_N_ELEMENTS (keep); i++)
@@ -492,6 +576,23 @@ main (int argc, char *argv[])
       goto out;
     }
 
+  /* H7: the uid's share of the helper slots, before anything else is done for the connection.
+   * The uid is only counted here; ward_peer_verify() decides whom to vouch for. */
+  if (getsockopt (conn.fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0 ||
+      cred_len != sizeof cred)
+    {
+      syslog (LOG_NOTICE, "cannot read the peer's credentials");
+      goto out;
+    }
+  slot = take_uid_slot (runtime_dir, cred.uid);
+  if (slot == -2)
+    {
+      syslog (LOG_NOTICE, "uid %u already holds %d helper instances; closing this connection",
+              (unsigned) cred.uid, MAX_PER_UID);
+      quiet = true;
+      goto out;
+    }
+
   /* H1: who is asking. */
   if (!ward_peer_verify (conn.fd, &peer, &reason))
     {
@@ -508,27 +609,43 @@ main (int argc, char *argv[])
     }
   requester = g_strdup (pw->pw_name);
 
-  /* The request: user name line, cookie line. H6: checked before PAM or polkitd sees them. */
+  /* The request: the user name line and the cookie line, both within REQUEST_TIMEOUT of the
+   * start (H8); H6: checked before PAM or polkitd sees them. */
   line = ward_secret_new (WARD_WIRE_MAX_LINE);
-  if (!read_line (&conn, line) ||
-      !ward_wire_check_user_name (ward_secret_get (line), ward_secret_len (line), &error))
+  deadline = conn.deadline;
+  conn.deadline = MIN (deadline, started + (gint64) request_timeout_ms * 1000);
+  if (!read_line (&conn, line))
     {
-      syslog (LOG_NOTICE, "no valid user name from peer uid %u%s%s", (unsigned) peer.uid,
-              error != NULL ? ": " : "", error != NULL ? error->message : "");
+      quiet = conn.timed_out;
+      syslog (LOG_NOTICE, "no user name from peer uid %u%s", (unsigned) peer.uid,
+              quiet ? " in time: closing the idle connection" : "");
+      goto out;
+    }
+  if (!ward_wire_check_user_name (ward_secret_get (line), ward_secret_len (line), &error))
+    {
+      syslog (LOG_NOTICE, "no valid user name from peer uid %u: %s", (unsigned) peer.uid,
+              error->message);
       goto out;
     }
   user = g_strndup (ward_secret_get (line), ward_secret_len (line));
-  if (!read_line (&conn, line) ||
-      !ward_wire_check_cookie (ward_secret_get (line), ward_secret_len (line), &error))
+  if (!read_line (&conn, line))
+    {
+      quiet = conn.timed_out;
+      syslog (LOG_NOTICE, "no cookie from peer uid %u%s", (unsigned) peer.uid,
+              quiet ? " in time: closing the idle connection" : "");
+      goto out;
+    }
+  if (!ward_wire_check_cookie (ward_secret_get (line), ward_secret_len (line), &error))
     {
       /* The message names the rule broken, never the cookie's bytes. */
-      syslog (LOG_NOTICE, "no valid cookie from peer uid %u%s%s", (unsigned) peer.uid,
-              error != NULL ? ": " : "", error != NULL ? error->message : "");
+      syslog (LOG_NOTICE, "no valid cookie from peer uid %u: %s", (unsigned) peer.uid,
+              error->message);
       ward_secret_clear (line);
       goto out;
     }
   cookie = g_strndup (ward_secret_get (line), ward_secret_len (line));
   ward_secret_clear (line);
+  conn.deadline = deadline;
 
   pw = getpwnam (user);
   if (pw == NULL)
@@ -597,8 +714,10 @@ main (int argc, char *argv[])
 out:
   if (pamh != NULL)
     pam_end (pamh, pam_status);
-  if (status != EXIT_SUCCESS && conn.fd >= 0)
+  if (status != EXIT_SUCCESS && conn.fd >= 0 && !quiet)
     send_message (&conn, WARD_WIRE_FAILURE, NULL);
+  if (slot >= 0)
+    close (slot);
   if (cookie != NULL)
     explicit_bzero (cookie, strlen (cookie));
   ward_peer_clear (&peer);

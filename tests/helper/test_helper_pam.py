@@ -362,6 +362,115 @@ def user_name_invalid(world):
         refused_at_once(world, name + b"\ncookie-1\n")
 
 
+def silent_end(run, within, what):
+    """RUN's helper closes the connection without writing anything (not even FAILURE) within
+    WITHIN seconds, and exits 1."""
+    t0 = time.monotonic()
+    lines = run.lines()
+    rc = run.finish(timeout=within + 10)
+    elapsed = time.monotonic() - t0
+    check(lines == [], "%s: closed without a word, got %r" % (what, lines), run)
+    check(rc == 1, "%s: exit 1, got %d" % (what, rc), run)
+    check(elapsed < within, "%s: closed after %.1f s (limit %.1f s)" % (what, elapsed, within),
+          run)
+    return elapsed
+
+
+@case
+def idle_connection_dropped(world):
+    # Issue 16, item 1: a connection that sends nothing is dropped after the request timeout
+    # (10 s; 800 ms here), without FAILURE (an agent would count that as a failed attempt), not
+    # after the 60 s read timeout.
+    world.stack("", MATRIX)
+    world.start_polkitd()
+    run = Run(world, extra_env={"WARD_HELPER_REQUEST_TIMEOUT_MS": "800"})
+    elapsed = silent_end(run, 4, "an idle connection")
+    check(elapsed > 0.6, "dropped after %.2f s, before the request timeout" % elapsed)
+    check("in time" in run.stderr, "logged as idle: %s" % run.stderr)
+    check(world.calls() == [], "no response to polkitd")
+
+
+@case
+def trickled_request_dropped(world):
+    # Part of a user name, then nothing: still a request that did not arrive in time.
+    world.stack("", MATRIX)
+    world.start_polkitd()
+    run = Run(world, extra_env={"WARD_HELPER_REQUEST_TIMEOUT_MS": "800"})
+    run.send(USER.encode())
+    silent_end(run, 4, "a trickled request")
+    run = Run(world, extra_env={"WARD_HELPER_REQUEST_TIMEOUT_MS": "800"})
+    run.send(USER.encode() + b"\ncook")
+    silent_end(run, 4, "a request without its cookie line")
+
+
+def slots_dir(world):
+    path = os.path.join(world.dir, "slots")
+    if not os.path.isdir(path):
+        os.mkdir(path, 0o700)
+        if AS_ROOT:
+            os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    return path
+
+
+@case
+def per_uid_bound(world):
+    # Issue 16, item 1: one uid holds at most 8 instances; the 9th connection is closed at
+    # once without a word (as systemd's MaxConnections= does), so its agent moves on to the
+    # next helper; once one of the 8 ends, the uid may connect again.
+    world.stack("", MATRIX)
+    world.start_polkitd()
+    env = {"WARD_HELPER_RUNTIME_DIR": slots_dir(world), "WARD_HELPER_REQUEST_TIMEOUT_MS": "20000"}
+    # The 8 that only wait run without pam_wrapper: it names its folder /tmp/pam.X with one
+    # letter, and concurrent instances collide.
+    idle_env = dict(env, LD_PRELOAD="")
+    held = []
+    try:
+        for _ in range(8):
+            held.append(Run(world, extra_env=idle_env))
+        # Each of the 8 has its slot once it waits for the request: give them time to start.
+        time.sleep(1.0)
+        for i, run in enumerate(held):
+            if run.proc.poll() is not None:
+                run.finish()
+            check(run.proc.poll() is None, "instance %d of 8 ended early" % (i + 1), run)
+        ninth = Run(world, extra_env=idle_env)
+        silent_end(ninth, 5, "the 9th connection of one uid")
+        check("already holds 8" in ninth.stderr, "logged: %s" % ninth.stderr)
+        # One of the 8 ends (its agent leaves): its slot is free again.
+        first = held.pop(0)
+        first.agent.close()
+        first.agent = None
+        check(first.finish() == 1, "the instance whose agent left exits 1", first)
+        run = start(world, extra_env=env)
+        check(run.line() == "PAM_PROMPT_ECHO_OFF Password: ", "a prompt for the next one", run)
+        run.send(PASSWORD.encode() + b"\n")
+        check(run.lines() == ["SUCCESS"], "SUCCESS", run)
+        check(run.finish() == 0, "exit 0", run)
+    finally:
+        for run in held:
+            if run.agent is not None:
+                run.agent.close()
+                run.agent = None
+            try:
+                run.finish()
+            except AssertionError:
+                pass
+
+
+@case
+def slots_unusable(world):
+    # The per-uid bound protects availability; when its folder cannot be used the helper logs
+    # it and serves anyway rather than refuse everyone.
+    world.stack("", MATRIX)
+    world.start_polkitd()
+    run = start(world, extra_env={"WARD_HELPER_RUNTIME_DIR": "/nonexistent/ward-helper"})
+    check(run.line() == "PAM_PROMPT_ECHO_OFF Password: ", "prompt", run)
+    run.send(PASSWORD.encode() + b"\n")
+    check(run.lines() == ["SUCCESS"], "SUCCESS", run)
+    check(run.finish() == 0, "exit 0", run)
+    check("without the per-uid bound" in run.stderr, "logged: %s" % run.stderr)
+
+
 @case
 def nul_in_user_name(world):
     refused_request(world, b"nob\0dy\ncookie\n")
