@@ -7,6 +7,11 @@
  *  S3. Reads are non-blocking and bounded: one line at most WARD_WIRE_MAX_LINE bytes; anything
  *      ward_wire_parse() rejects ends the conversation with completed(FALSE).
  *  S4. "completed" is emitted exactly once, from the main loop, whatever happens to the helper.
+ *  S5. A helper that ends the connection before it has said anything (no byte read from it) was
+ *      not available: systemd accepts and closes connections beyond MaxConnections=, and
+ *      ward-helper closes those beyond its per-uid bound and idle ones (helper H7, H8). The
+ *      attempt moves on to the next helper in the fixed order (HACKING.md, invariant 15) and
+ *      says so once; it never becomes a failed attempt or a "try again".
  */
 #include "config.h"
 
@@ -23,12 +28,20 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
+#include <glib/gi18n.h>
 
 #include "ward-wire.h"
 
 /* Writes to the helper are a few hundred bytes; a helper that cannot take them in this long is
  * treated as gone. */
 #define WRITE_TIMEOUT_MS 5000
+
+/* One place to look for a helper (S5: tried in order). */
+typedef struct {
+  const char *kind;     /* "ward-socket", "polkit-socket", "polkit-setuid" */
+  char *path;
+  gboolean spawn;
+} Candidate;
 
 struct _WardSession
 {
@@ -37,6 +50,10 @@ struct _WardSession
   char *user_name;
   char *cookie;
   const char *helper_kind;
+  GArray *candidates;   /* of Candidate */
+  guint next_candidate;
+  gboolean heard;       /* S5: a byte came from the current helper */
+  gboolean said_unavailable;
 
   int fd;               /* the helper's socket (connected, or our end of the spawn socketpair) */
   GPid child_pid;       /* spawned helper, 0 otherwise */
@@ -88,7 +105,11 @@ stop_helper (WardSession *self)
       self->child_pid = 0;
     }
   self->buf_len = 0;
+  self->heard = FALSE;
 }
+
+static gboolean start_next_helper (WardSession *self);
+static void say_unavailable (WardSession *self);
 
 static void
 complete (WardSession *self, gboolean gained_authorization)
@@ -218,6 +239,19 @@ fd_ready_cb (int fd, GIOCondition condition, gpointer user_data)
 
   if (n < 0 && errno == EAGAIN)
     return G_SOURCE_CONTINUE;
+  if (n <= 0 && !self->heard)
+    {
+      /* S5: closed (or reset, when it went before reading our lines) without a word. */
+      self->fd_watch = 0;
+      g_message (n < 0 ? "ward-session: the %s helper reset the connection before saying anything"
+                       : "ward-session: the %s helper closed the connection before saying anything",
+                 self->helper_kind);
+      stop_helper (self);
+      say_unavailable (self);
+      if (!start_next_helper (self))
+        complete (self, FALSE);
+      return G_SOURCE_REMOVE;
+    }
   if (n <= 0)
     {
       /* The helper died or closed without SUCCESS: a partial line is dropped, never parsed. */
@@ -225,6 +259,7 @@ fd_ready_cb (int fd, GIOCondition condition, gpointer user_data)
       complete (self, FALSE);
       return G_SOURCE_REMOVE;
     }
+  self->heard = TRUE;
   self->buf_len += (gsize) n;
 
   for (;;)
@@ -253,23 +288,28 @@ fd_ready_cb (int fd, GIOCondition condition, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Connects to the socket at @path; -1 when it is not there. *@busy is set when it is there but
+ * its backlog is full. */
 static int
-connect_socket (const char *path)
+connect_socket (const char *path, gboolean *busy)
 {
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   int fd;
 
+  *busy = FALSE;
   if (strlen (path) >= sizeof addr.sun_path)
     return -1;
   strcpy (addr.sun_path, path);
 
-  /* Non-blocking: when systemd stops accepting (MaxConnections=) the backlog fills and a
-   * blocking connect() would freeze the agent; EAGAIN moves on to the next helper instead. */
+  /* Non-blocking: with Accept=yes systemd accepts every connection, even beyond MaxConnections=
+   * (it closes those at once, S5), but a manager that is itself stuck lets the backlog fill, and
+   * a blocking connect() would then freeze the agent; EAGAIN moves on to the next helper. */
   fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
     return -1;
   if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
     {
+      *busy = errno == EAGAIN;
       close (fd);
       return -1;
     }
@@ -306,48 +346,105 @@ spawn_helper (WardSession *self, const char *path)
   return pair[0];
 }
 
-static gboolean
-open_helper (WardSession *self)
+static void
+add_candidate (GArray *candidates, const char *kind, const char *path, gboolean spawn)
 {
+  Candidate c = { kind, g_strdup (path), spawn };
+
+  g_array_append_val (candidates, c);
+}
+
+static void
+clear_candidate (gpointer data)
+{
+  Candidate *c = data;
+
+  g_free (c->path);
+}
+
+/* The fixed order (HACKING.md, invariant 15), or what WARD_HELPER names: a comma-separated list
+ * of socket:PATH and spawn:PATH, tried in that order (a test knob; agents run with their user's
+ * rights, so it grants nothing). */
+static GArray *
+list_candidates (void)
+{
+  GArray *candidates = g_array_new (FALSE, FALSE, sizeof (Candidate));
   const char *override = g_getenv ("WARD_HELPER");
 
-  if (override != NULL)
+  g_array_set_clear_func (candidates, clear_candidate);
+  if (override == NULL)
     {
-      if (g_str_has_prefix (override, "socket:"))
-        {
-          self->helper_kind = "ward-socket";
-          self->fd = connect_socket (override + strlen ("socket:"));
-        }
-      else if (g_str_has_prefix (override, "spawn:"))
-        {
-          self->helper_kind = "polkit-setuid";
-          self->fd = spawn_helper (self, override + strlen ("spawn:"));
-        }
-      else
-        {
-          g_message ("ward-session: WARD_HELPER must be socket:PATH or spawn:PATH");
-        }
-      if (self->fd < 0)
-        self->helper_kind = "none";
-      return self->fd >= 0;
+      add_candidate (candidates, "ward-socket", WARD_HELPER_SOCKET, FALSE);
+      add_candidate (candidates, "polkit-socket", POLKIT_HELPER_SOCKET, FALSE);
+      add_candidate (candidates, "polkit-setuid", POLKIT_AGENT_HELPER, TRUE);
+      return candidates;
     }
 
-  self->helper_kind = "ward-socket";
-  self->fd = connect_socket (WARD_HELPER_SOCKET);
-  if (self->fd < 0)
+  g_auto(GStrv) items = g_strsplit (override, ",", -1);
+  for (guint i = 0; items[i] != NULL; i++)
     {
-      self->helper_kind = "polkit-socket";
-      self->fd = connect_socket (POLKIT_HELPER_SOCKET);
+      if (g_str_has_prefix (items[i], "socket:"))
+        add_candidate (candidates, "ward-socket", items[i] + strlen ("socket:"), FALSE);
+      else if (g_str_has_prefix (items[i], "spawn:"))
+        add_candidate (candidates, "polkit-setuid", items[i] + strlen ("spawn:"), TRUE);
+      else
+        g_message ("ward-session: WARD_HELPER must list socket:PATH or spawn:PATH");
     }
-  if (self->fd < 0)
+  return candidates;
+}
+
+/* S5, the user's side: once per conversation, in the user's language. */
+static void
+say_unavailable (WardSession *self)
+{
+  if (self->said_unavailable)
+    return;
+  self->said_unavailable = TRUE;
+  g_message ("%s", _("The authentication helper is busy or not running; trying the next one."));
+}
+
+/* Starts the next helper of the list and sends it the request; FALSE when none is left (the
+ * helper kind is then "none"). Never emits anything. */
+static gboolean
+start_next_helper (WardSession *self)
+{
+  while (self->next_candidate < self->candidates->len)
     {
-      self->helper_kind = "polkit-setuid";
-      self->fd = spawn_helper (self, POLKIT_AGENT_HELPER);
+      Candidate *c = &g_array_index (self->candidates, Candidate, self->next_candidate++);
+      gboolean busy = FALSE;
+      gboolean sent;
+
+      self->helper_kind = c->kind;
+      self->fd = c->spawn ? spawn_helper (self, c->path) : connect_socket (c->path, &busy);
+      if (self->fd < 0)
+        {
+          if (busy)
+            {
+              g_message ("ward-session: the %s helper's backlog is full", c->kind);
+              say_unavailable (self);
+            }
+          continue;
+        }
+
+      /* S1. Socket helpers read the user name line first; the spawned one has it on argv. */
+      if (c->spawn)
+        sent = write_line (self->fd, self->cookie);
+      else
+        sent = write_line (self->fd, self->user_name) && write_line (self->fd, self->cookie);
+      if (!sent || !g_unix_set_fd_nonblocking (self->fd, TRUE, NULL))
+        {
+          /* S5: gone before it could say anything. */
+          g_message ("ward-session: the %s helper went away before reading the request", c->kind);
+          stop_helper (self);
+          say_unavailable (self);
+          continue;
+        }
+      self->fd_watch = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fd_ready_cb, self);
+      return TRUE;
     }
   /* Agents tell "no helper at all" (retrying cannot help) from a failed conversation. */
-  if (self->fd < 0)
-    self->helper_kind = "none";
-  return self->fd >= 0;
+  self->helper_kind = "none";
+  return FALSE;
 }
 
 gboolean
@@ -360,8 +457,6 @@ ward_session_prompt_is_default (const char *prompt)
 void
 ward_session_initiate (WardSession *self)
 {
-  gboolean sent;
-
   g_return_if_fail (WARD_IS_SESSION (self));
   g_return_if_fail (!self->initiated);
 
@@ -377,26 +472,12 @@ ward_session_initiate (WardSession *self)
       return;
     }
 
-  if (!open_helper (self))
+  self->candidates = list_candidates ();
+  if (!start_next_helper (self))
     {
       g_message ("ward-session: no authentication helper could be reached");
       complete_later (self, FALSE);
-      return;
     }
-
-  /* S1. Socket helpers read the user name line first; the spawned one has it on argv. */
-  if (self->child_pid > 0)
-    sent = write_line (self->fd, self->cookie);
-  else
-    sent = write_line (self->fd, self->user_name) && write_line (self->fd, self->cookie);
-  if (!sent || !g_unix_set_fd_nonblocking (self->fd, TRUE, NULL))
-    {
-      g_message ("ward-session: the helper went away at once");
-      complete_later (self, FALSE);
-      return;
-    }
-
-  self->fd_watch = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fd_ready_cb, self);
 }
 
 void
@@ -481,6 +562,7 @@ ward_session_finalize (GObject *object)
   WardSession *self = WARD_SESSION (object);
 
   g_free (self->user_name);
+  g_clear_pointer (&self->candidates, g_array_unref);
   if (self->cookie != NULL)
     explicit_bzero (self->cookie, strlen (self->cookie));
   g_free (self->cookie);

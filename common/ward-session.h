@@ -3,9 +3,11 @@
  *
  * The helper is chosen in this order (HACKING.md): ward's socket (WARD_HELPER_SOCKET), polkit's
  * socket (/run/polkit/agent-helper.socket), polkit's setuid helper spawned with the cookie on
- * stdin (never on argv). Tests may override the order with the environment variable
- * WARD_HELPER=socket:PATH or WARD_HELPER=spawn:PATH (an agent runs with its user's rights, so
- * this grants nothing).
+ * stdin (never on argv). One that is not there, or that ends the connection before it has said
+ * anything (busy: systemd's MaxConnections=, ward-helper's per-uid bound), is passed over for
+ * the next one; the session says so once, in a log message. Tests may replace the list with the
+ * environment variable WARD_HELPER, a comma-separated list of socket:PATH and spawn:PATH (an
+ * agent runs with its user's rights, so this grants nothing).
  */
 #pragma once
 

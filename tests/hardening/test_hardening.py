@@ -9,6 +9,7 @@ raw, with the log line that proves it was refused or neutralised.
 """
 
 import io
+import json
 import os
 import re
 import signal
@@ -28,6 +29,7 @@ SOURCE = os.environ.get("WARD_SOURCE_ROOT", "")
 AGENT = os.path.join(BUILD, "agent-tty", "ward-tty")
 HELPER = os.path.join(BUILD, "helper", "ward-helper")
 FAKE = os.path.join(SOURCE, "tests", "hardening", "fake_ward_helper.py")
+HOLD = os.path.join(SOURCE, "tests", "hardening", "hold_socket.py")
 CHECK_AUTHZ = os.path.join(SOURCE, "tests", "hardening", "check_authz.py")
 WARD_SOCKET = "/run/ward/helper.socket"
 POLKIT_HELPER = "/usr/lib/polkit-1/polkit-agent-helper-1"
@@ -457,6 +459,95 @@ def helper_dies(mode):
     check(finish(proc) == 0, "the next request works through the fallback helper")
 
 
+NOTICE = b"The authentication helper is busy or not running; trying the next one."
+
+
+def unavailable_helper(mode):
+    """Issue 16, item 1: ward's socket accepts the connection and closes it at once (what
+    systemd does beyond MaxConnections= and ward-helper beyond its per-uid bound), or its helper
+    dies having read the user name or the cookie but said nothing. That helper was not
+    available: the attempt moves on to polkit's setuid helper and bob gets a real prompt, with
+    no "try again" (no attempt spent) before it and the notice said once; the right password
+    authorizes."""
+    fake = FakeHelper(mode)
+    sub = subject()
+    agent = start_agent(sub.pid)
+    before = term_state(agent.child_fd)
+    try:
+        proc = pkcheck(sub.pid)
+        choose_default(agent)
+        mark = len(out(agent))
+        agent.expect_exact(b"Password: ", timeout=20)
+        shown = out(agent)[mark:]
+        log("before the prompt (%s): %r\nfake: %s" % (mode, shown, fake.log()))
+        check(b"Please try again" not in shown and b"Authentication failed" not in shown and
+              b"not possible" not in shown, "an attempt was spent: %r" % shown)
+        check(shown.count(NOTICE) == 1, "the notice said once: %r" % shown)
+        check("conn 1: dies" in fake.log(), "the fake helper took the connection and died")
+        agent.sendline(ALICE.encode())
+        agent.expect_exact(b"=== Authentication succeeded ===", timeout=20)
+        check(finish(proc) == 0, "authorized through polkit's setuid helper")
+        check(out(agent).count(NOTICE) == 1, "the notice said once in all")
+        check_sane(agent.child_fd, before, "after an unavailable helper (%s)" % mode)
+        check(agent.isalive(), "the agent survives")
+    finally:
+        fake.stop()
+
+
+def socket_full(max_per_source):
+    """Issue 16, item 1: carol (any local user) keeps 64 idle connections to ward's socket,
+    reopening each one the helper closes, while bob authenticates. The real ward-helper runs
+    behind an activator with the unit's MaxConnections=64 (systemd 252: beyond it, accept and
+    close); with MAX_PER_SOURCE also MaxConnectionsPerSource=8 as systemd >= 256 applies it.
+    carol never holds more than 8 instances (the helper's per-uid bound, or systemd's), her
+    idle connections are dropped after 10 s, and bob gets a real prompt from ward-helper and
+    is authorized, with no "try again"."""
+    act = Activator([HELPER], max_connections=64, max_per_source=max_per_source)
+    scratch = os.path.join(ww.world_dir(), "hold-socket")
+    os.makedirs(scratch, exist_ok=True)
+    os.chmod(scratch, 0o1777)
+    report = os.path.join(scratch, "report.json")
+    hostile = ww.popen_as("carol", [sys.executable, HOLD, WARD_SOCKET, "64", "25", report])
+    bob = ww.USERS["bob"]["uid"]
+    try:
+        time.sleep(4.0)  # carol fills what she can
+        log("instances running for carol and bob after 4 s: %d" % len(act.helpers()))
+        sub = subject()
+        agent = start_agent(sub.pid)
+        before = term_state(agent.child_fd)
+        proc = pkcheck(sub.pid)
+        choose_default(agent)
+        mark = len(out(agent))
+        agent.expect_exact(b"Password: ", timeout=30)
+        shown = out(agent)[mark:]
+        check(b"Please try again" not in shown and b"Authentication failed" not in shown,
+              "an attempt was spent before the prompt: %r" % shown)
+        agent.sendline(ALICE.encode())
+        agent.expect_exact(b"=== Authentication succeeded ===", timeout=30)
+        check(finish(proc) == 0, "bob authorized")
+        check_sane(agent.child_fd, before, "after authenticating beside a full socket")
+        served = "authenticated alice for uid %d" % bob in act.log()
+        log("bob was served by %s" % ("ward-helper" if served else "the fallback helper"))
+        check(served, "a ward-helper instance was free for bob")
+        hostile.wait(40)
+        with open(report) as f:
+            stats = json.load(f)
+        log("FIGURES socket-full%s: carol made %d connections, held at most %d at once; "
+            "idle ones lived at most %.1f s; activator refusals: %d"
+            % ("-per-source" if max_per_source else "", stats["connections"],
+               stats["max_held"], stats["longest_idle_life"],
+               act.log().count("Too many incoming connections")))
+        check(stats["max_held"] <= 8, "carol held %d instances at once" % stats["max_held"])
+        check(0 < stats["longest_idle_life"] <= 13.5,
+              "idle connections dropped after 10 s, not 60: %r" % stats)
+    finally:
+        if hostile.poll() is None:
+            hostile.kill()
+            hostile.wait()
+        act.stop()
+        log("--- activator and ward-helper log (tail) ---\n%s" % act.log()[-2500:])
+
+
 def case_helper_killed_real():
     """The real ward-helper is SIGKILLed while the password prompt is open: the attempt fails,
     the next attempt gets a new helper instance and succeeds."""
@@ -786,8 +877,13 @@ CASES = {
     "load-concurrent": case_load_concurrent,
     "load-sequential": case_load_sequential,
 }
-for _mode in ("accept", "user", "cookie", "prompt", "password", "half-success", "reported"):
+for _mode in ("prompt", "password", "half-success", "reported"):
     CASES["helper-dies-" + _mode] = (lambda m: lambda: helper_dies(m))(_mode)
+# A helper that ends before saying anything was not available (session rule S5).
+for _mode in ("accept", "user", "cookie"):
+    CASES["helper-dies-" + _mode] = (lambda m: lambda: unavailable_helper(m))(_mode)
+CASES["helper-socket-full"] = lambda: socket_full(0)
+CASES["helper-socket-full-per-source"] = lambda: socket_full(8)
 
 
 def main():

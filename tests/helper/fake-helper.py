@@ -4,7 +4,7 @@
 Spawned mode (WARD_HELPER=spawn:THIS): argv[1] is the user name, the cookie and the replies
 come on stdin, lines go to stdout, as polkit-agent-helper-1 does. Socket mode: started with
 --listen-fd N, it accepts one connection on the listening socket N and reads the user name line
-first. The script comes from $FAKE_HELPER_MODE; what the helper saw is written as JSON to
+first (mode accept-close closes it at once instead). The script comes from $FAKE_HELPER_MODE; what the helper saw is written as JSON to
 $FAKE_HELPER_RECORD as a GKeyFile (group "helper": argv, user, cookie, replies as lists,
 pid), rewritten after every step.
 """
@@ -55,6 +55,12 @@ def main():
         lsock = socket.socket(fileno=int(sys.argv[2]))
         conn, _ = lsock.accept()
         lsock.close()
+        if mode == "accept-close":
+            # What systemd does beyond MaxConnections= and ward-helper beyond its per-uid bound.
+            record["accepted"] = "closed"
+            save()
+            conn.close()
+            return
         c = Conn(conn.makefile("rb"), conn.makefile("wb"))
         record["user"] = c.line()
     else:

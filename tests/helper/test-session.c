@@ -22,6 +22,7 @@ typedef struct {
   char *dir;
   char *record;
   GSubprocess *server;   /* socket mode: the fake helper accepting one connection */
+  GPtrArray *servers;    /* more fake helpers (start_server) */
   WardSession *session;
   GMainLoop *loop;
   GPtrArray *events;     /* "request:ECHO:text", "info:text", "error:text" */
@@ -34,6 +35,9 @@ typedef struct {
   WardSecret *last_secret;
 } Fixture;
 
+/* Messages saying a helper was not available (S5), in the C locale. */
+static guint unavailable_said;
+
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
@@ -45,7 +49,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->loop = g_main_loop_new (NULL, FALSE);
   f->events = g_ptr_array_new_with_free_func (g_free);
   f->replies = g_ptr_array_new_with_free_func (g_free);
+  f->servers = g_ptr_array_new_with_free_func (g_object_unref);
   g_setenv ("FAKE_HELPER_RECORD", f->record, TRUE);
+  unavailable_said = 0;
 }
 
 static void
@@ -61,6 +67,20 @@ fixture_tear_down (Fixture *f, gconstpointer data)
       g_subprocess_wait (f->server, NULL, NULL);
       g_clear_object (&f->server);
     }
+  for (guint i = 0; i < f->servers->len; i++)
+    {
+      GSubprocess *server = f->servers->pdata[i];
+      g_autofree char *path = g_strdup_printf ("%s/sock%u", f->dir, i);
+      g_autofree char *record = g_strdup_printf ("%s/record%u", f->dir, i);
+      g_autofree char *tmp = g_strconcat (record, ".tmp", NULL);
+
+      g_subprocess_force_exit (server);
+      g_subprocess_wait (server, NULL, NULL);
+      g_unlink (path);
+      g_unlink (record);
+      g_unlink (tmp);
+    }
+  g_ptr_array_unref (f->servers);
   g_unlink (f->record);
   /* A helper killed while saving its record leaves this behind. */
   g_unlink (record_tmp);
@@ -107,6 +127,60 @@ use_helper (Fixture *f, HelperMode mode, const char *script)
       g_assert_no_error (error);
       g_setenv ("WARD_HELPER", value, TRUE);
     }
+}
+
+static GLogWriterOutput
+count_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_strcmp0 (fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
+          strstr (fields[i].value, "busy or not running") != NULL)
+        unavailable_said++;
+    }
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+/* Another fake helper behind its own socket, in @mode, with its own record: returns
+ * "socket:PATH" for WARD_HELPER. Its record is record<N> in the fixture's folder. */
+static char *
+start_server (Fixture *f, const char *mode)
+{
+  guint n = f->servers->len;
+  g_autofree char *path = g_strdup_printf ("%s/sock%u", f->dir, n);
+  g_autofree char *record = g_strdup_printf ("%s/record%u", f->dir, n);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  GSubprocess *server;
+  int fd;
+
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_strlcpy (addr.sun_path, path, sizeof addr.sun_path);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (listen (fd, 1), ==, 0);
+  g_subprocess_launcher_setenv (launcher, "FAKE_HELPER_MODE", mode, TRUE);
+  g_subprocess_launcher_setenv (launcher, "FAKE_HELPER_RECORD", record, TRUE);
+  g_subprocess_launcher_take_fd (launcher, fd, 3);
+  server = g_subprocess_launcher_spawn (launcher, &error, fake_helper, "--listen-fd", "3", NULL);
+  g_assert_no_error (error);
+  g_ptr_array_add (f->servers, server);
+  return g_strconcat ("socket:", path, NULL);
+}
+
+static GKeyFile *
+load_server_record (Fixture *f, guint n)
+{
+  g_autofree char *record = g_strdup_printf ("%s/record%u", f->dir, n);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+
+  /* The fake rewrites its record after each step; it may still be on its way. */
+  for (int i = 0; i < 500 && !g_file_test (record, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10 * 1000);
+  if (!g_key_file_load_from_file (kf, record, G_KEY_FILE_NONE, NULL))
+    return NULL;
+  return g_steal_pointer (&kf);
 }
 
 static void
@@ -468,6 +542,66 @@ test_cancel_before_initiate_output (Fixture *f, gconstpointer d)
   g_assert_cmpuint (f->events->len, ==, 0);
 }
 
+/* S5: a helper that ends the connection before saying anything was not available; the attempt
+ * moves on to the next helper, says so once, and is not a failed attempt. */
+static void
+test_fallback (Fixture *f, gconstpointer d)
+{
+  const char *mode = d;
+  g_autofree char *first = start_server (f, mode);
+  g_autofree char *second = start_server (f, "accept-close");
+  g_autofree char *third = start_server (f, "ok");
+  g_autofree char *list = g_strjoin (",", first, second, third, NULL);
+  const char *events[] = { "info:Hello\nworld \342\234\223", "request:0:Password: ", NULL };
+  g_autoptr(GKeyFile) kf = NULL;
+  g_autofree char *cookie = NULL;
+
+  g_setenv ("WARD_HELPER", list, TRUE);
+  g_ptr_array_add (f->replies, g_strdup ("right"));
+  run_session (f, "alice", "cookie-x");
+  g_assert_true (f->result);
+  assert_events (f, events);
+  g_assert_cmpuint (unavailable_said, ==, 1);
+  kf = load_server_record (f, 2);
+  g_assert_nonnull (kf);
+  cookie = g_key_file_get_string (kf, "helper", "cookie", NULL);
+  g_assert_cmpstr (cookie, ==, "cookie-x");
+}
+
+/* Nothing left after the helpers that closed: no helper ("none"), said once, completed once. */
+static void
+test_fallback_none_left (Fixture *f, gconstpointer d)
+{
+  g_autofree char *first = start_server (f, "accept-close");
+  g_autofree char *second = start_server (f, "accept-close");
+  g_autofree char *list = g_strjoin (",", first, second, NULL);
+
+  g_setenv ("WARD_HELPER", list, TRUE);
+  run_session (f, "alice", "cookie-x");
+  g_assert_false (f->result);
+  g_assert_cmpstr (ward_session_get_helper_kind (f->session), ==, "none");
+  g_assert_cmpuint (unavailable_said, ==, 1);
+  g_assert_cmpuint (f->events->len, ==, 0);
+}
+
+/* A helper that has spoken and then dies fails the attempt: no fallback. */
+static void
+test_no_fallback_after_a_word (Fixture *f, gconstpointer d)
+{
+  g_autofree char *first = start_server (f, "die");
+  g_autofree char *second = start_server (f, "ok");
+  g_autofree char *list = g_strjoin (",", first, second, NULL);
+  g_autofree char *record = g_strdup_printf ("%s/record1", f->dir);
+
+  g_setenv ("WARD_HELPER", list, TRUE);
+  g_ptr_array_add (f->replies, g_strdup ("right"));
+  run_session (f, "alice", "cookie-x");
+  g_assert_false (f->result);
+  g_assert_cmpstr (ward_session_get_helper_kind (f->session), ==, "ward-socket");
+  g_assert_cmpuint (unavailable_said, ==, 0);
+  g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+}
+
 /* The prompts agents replace by their own translated "Password:", and those they show as PAM
  * sent them. */
 static void
@@ -491,6 +625,7 @@ main (int argc, char *argv[])
 
   g_test_init (&argc, &argv, NULL);
   signal (SIGPIPE, SIG_IGN);
+  g_log_set_writer_func (count_writer, NULL, NULL);
 
   if (argc > 1)
     fake_helper = g_strdup (argv[1]);
@@ -500,7 +635,7 @@ main (int argc, char *argv[])
     fake_helper = g_strdup ("tests/helper/fake-helper.py");
 
 #define ADD(path, fn, data) \
-  g_test_add ("/session/" path, Fixture, GINT_TO_POINTER (data), fixture_set_up, fn, \
+  g_test_add ("/session/" path, Fixture, (gconstpointer) (data), fixture_set_up, fn, \
               fixture_tear_down)
   ADD ("spawn/right", test_spawn_right, 0);
   ADD ("spawn/wrong", test_spawn_wrong, 0);
@@ -534,6 +669,10 @@ main (int argc, char *argv[])
   ADD ("no-helper/bad-override", test_bad_override, 0);
   ADD ("spawn/cookie-not-a-line", test_bad_cookie, 0);
   ADD ("spawn/not-polkits-cookie", test_cookie_not_polkits, 0);
+  ADD ("fallback/accept-close", test_fallback, "accept-close");
+  ADD ("fallback/closed-after-request", test_fallback, "exit-now");
+  ADD ("fallback/none-left", test_fallback_none_left, 0);
+  ADD ("fallback/not-after-a-word", test_no_fallback_after_a_word, 0);
   g_test_add_func ("/session/default-prompt", test_default_prompt);
 
   return g_test_run ();

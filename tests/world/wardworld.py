@@ -506,17 +506,28 @@ class HelperActivator:
     ward-helper.socket runs it (Accept=yes, SocketMode=0666).
 
     ARGV is the helper's command line (a path, or a list such as a valgrind wrapper plus the
-    path). Its instances log to ``$WARD_WORLD_DIR/ward-helper.log``.
+    path). Its instances log to ``$WARD_WORLD_DIR/ward-helper.log``. With MAX_CONNECTIONS the
+    activator is tests/world/socket-activate-limited.py instead, which applies a socket unit's
+    MaxConnections= (systemd 252 and later) and, with MAX_PER_SOURCE, MaxConnectionsPerSource=
+    as systemd >= 256 does for AF_UNIX peers.
     """
 
-    def __init__(self, argv):
+    def __init__(self, argv, max_connections=None, max_per_source=0):
         argv = [argv] if isinstance(argv, str) else list(argv)
         os.makedirs(os.path.dirname(WARD_HELPER_SOCKET), exist_ok=True)
         os.chmod(os.path.dirname(WARD_HELPER_SOCKET), 0o755)
         self.log_path = os.path.join(world_dir(), "ward-helper.log")
+        if max_connections is None:
+            activator = ["systemd-socket-activate", "--accept", "-l", WARD_HELPER_SOCKET]
+        else:
+            activator = ["/usr/bin/python3",
+                         os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                      "socket-activate-limited.py"),
+                         "--listen", WARD_HELPER_SOCKET,
+                         "--max-connections", str(max_connections),
+                         "--max-per-source", str(max_per_source), "--"]
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(["systemd-socket-activate", "--accept", "-l",
-                                          WARD_HELPER_SOCKET] + argv,
+            self.proc = subprocess.Popen(activator + argv,
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         wait_for(lambda: os.path.exists(WARD_HELPER_SOCKET), 10, message="no helper socket")
         # What SocketMode=0666 does (systemd-socket-activate makes it 0644).
