@@ -26,6 +26,7 @@
 
 #include "ward-auth-window.h"
 #include "ward-gtk-ipc.h"
+#include "ward-session.h"
 
 #define READ_TIMEOUT_MS 10000
 
@@ -205,6 +206,10 @@ main (int argc, char **argv)
       return 2;
     }
 
+  /* A request is certain and GTK takes tens of milliseconds to start: connect to ward's helper
+   * first, so that it starts and loads PAM meanwhile (HACKING.md, invariant 21). */
+  ward_session_prepare_helper ();
+
   WardRequest *request = read_request (fd, &error);
   if (request == NULL)
     {
@@ -276,6 +281,7 @@ main (int argc, char **argv)
   gtk_window_destroy (GTK_WINDOW (dialog.window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
+  ward_session_drop_prepared_helper ();
   close (fd);
   return 0;
 }

@@ -27,6 +27,7 @@
 #include "ward-agent.h"
 #include "ward-login.h"
 #include "ward-request.h"
+#include "ward-session.h"
 #include "ward-text.h"
 
 #define EXIT_BAD_USAGE 126
@@ -385,6 +386,13 @@ main (int argc, char *argv[])
       return status;
     }
 
+  /* Started for one request, as systemd's tools start it (--notify-fd): the request follows
+   * within milliseconds, so connect to ward's helper now and let it start and load PAM while
+   * polkitd decides (HACKING.md, invariant 21). A long-lived agent connects when a request
+   * comes instead of keeping a root process idle. */
+  if (opt_notify_fd >= 0)
+    ward_session_prepare_helper ();
+
   if (opt_notify_fd >= 0 && close (opt_notify_fd) != 0)
     {
       g_printerr (_("%s: Cannot close the notify fd %d: %s\n"), g_get_prgname (), opt_notify_fd,
@@ -406,6 +414,8 @@ main (int argc, char *argv[])
   /* Every exit path: terminal restored, polkitd answered, then the answers flushed. */
   g_signal_handler_disconnect (app.bus, closed_id);
   tty_flow_free (app.flow);
+  /* An unused prepared helper sees its connection close and exits. */
+  ward_session_drop_prepared_helper ();
   g_object_unref (agent);
   tty_terminal_free (terminal);
   if (!app.bus_lost)

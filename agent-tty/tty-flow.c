@@ -243,8 +243,10 @@ on_session_completed (WardSession *session, gboolean gained, gpointer user_data)
   self->attempts++;
   if (self->attempts < MAX_ATTEMPTS)
     {
-      print_result (self, COLOUR_RED, _("Sorry, that did not work. Please try again."));
+      /* The next attempt's helper starts first, while the user reads the line below; its
+       * questions come from the main loop, after the line. */
       start_attempt (self);
+      print_result (self, COLOUR_RED, _("Sorry, that did not work. Please try again."));
       return;
     }
 

@@ -12,6 +12,11 @@
  *      ward-helper closes those beyond its per-uid bound and idle ones (helper H7, H8). The
  *      attempt moves on to the next helper in the fixed order (HACKING.md, invariant 15) and
  *      says so once; it never becomes a failed attempt or a "try again".
+ *  S6. A connection prepared ahead of the request (ward_session_prepare_helper) is ward's socket
+ *      and nothing else: it is used by the first conversation that starts with that socket. One
+ *      that has gone meanwhile (the helper drops idle connections, H8, or was killed) is replaced
+ *      by a fresh connection to the same socket, silently: that is no helper being busy. Nothing
+ *      is written to it before the conversation starts, so it carries no request and no secret.
  */
 #include "config.h"
 
@@ -43,6 +48,13 @@ typedef struct {
   gboolean spawn;
 } Candidate;
 
+/* S6: the connection prepared ahead of the request, at most one per process. */
+static struct {
+  int fd;
+  char *path;
+  guint watch;
+} prepared = { -1, NULL, 0 };
+
 struct _WardSession
 {
   GObject parent_instance;
@@ -53,6 +65,7 @@ struct _WardSession
   GArray *candidates;   /* of Candidate */
   guint next_candidate;
   gboolean heard;       /* S5: a byte came from the current helper */
+  gboolean prepared;    /* S6: the current connection is the prepared one */
   gboolean said_unavailable;
 
   int fd;               /* the helper's socket (connected, or our end of the spawn socketpair) */
@@ -243,11 +256,21 @@ fd_ready_cb (int fd, GIOCondition condition, gpointer user_data)
     {
       /* S5: closed (or reset, when it went before reading our lines) without a word. */
       self->fd_watch = 0;
-      g_message (n < 0 ? "ward-session: the %s helper reset the connection before saying anything"
-                       : "ward-session: the %s helper closed the connection before saying anything",
-                 self->helper_kind);
+      if (self->prepared)
+        {
+          /* S6: dropped by the helper just before the request reached it. */
+          g_debug ("ward-session: the prepared connection was gone; connecting again");
+        }
+      else
+        {
+          g_message (n < 0 ? "ward-session: the %s helper reset the connection before saying "
+                             "anything"
+                           : "ward-session: the %s helper closed the connection before saying "
+                             "anything",
+                     self->helper_kind);
+          say_unavailable (self);
+        }
       stop_helper (self);
-      say_unavailable (self);
       if (!start_next_helper (self))
         complete (self, FALSE);
       return G_SOURCE_REMOVE;
@@ -403,6 +426,79 @@ say_unavailable (WardSession *self)
   g_message ("%s", _("The authentication helper is busy or not running; trying the next one."));
 }
 
+static void
+drop_prepared (void)
+{
+  g_clear_handle_id (&prepared.watch, g_source_remove);
+  if (prepared.fd >= 0)
+    close (prepared.fd);
+  prepared.fd = -1;
+  g_clear_pointer (&prepared.path, g_free);
+}
+
+static gboolean
+prepared_gone_cb (int fd, GIOCondition condition, gpointer data)
+{
+  /* Nothing is ever due from a helper before the request: this is its end (H8, or killed). */
+  g_debug ("ward-session: the prepared helper connection was closed");
+  prepared.watch = 0;
+  drop_prepared ();
+  return G_SOURCE_REMOVE;
+}
+
+/* S6: the prepared connection to @path, if there is one and it is still open. */
+static int
+take_prepared (const char *path)
+{
+  struct pollfd p = { .fd = prepared.fd, .events = POLLIN };
+  int fd;
+
+  if (prepared.fd < 0 || g_strcmp0 (prepared.path, path) != 0)
+    return -1;
+  g_clear_handle_id (&prepared.watch, g_source_remove);
+  fd = prepared.fd;
+  prepared.fd = -1;
+  g_clear_pointer (&prepared.path, g_free);
+  if (poll (&p, 1, 0) != 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+gboolean
+ward_session_prepare_helper (void)
+{
+  const char *override = g_getenv ("WARD_HELPER");
+  g_autofree char *path = NULL;
+  gboolean busy = FALSE;
+
+  if (prepared.fd >= 0)
+    return TRUE;
+  /* Only ward's socket: the first helper to try (S6). */
+  if (override == NULL)
+    path = g_strdup (WARD_HELPER_SOCKET);
+  else if (g_str_has_prefix (override, "socket:"))
+    path = g_strndup (override + strlen ("socket:"), strcspn (override + strlen ("socket:"), ","));
+  else
+    return FALSE;
+
+  prepared.fd = connect_socket (path, &busy);
+  if (prepared.fd < 0)
+    return FALSE;
+  prepared.path = g_steal_pointer (&path);
+  prepared.watch = g_unix_fd_add (prepared.fd, G_IO_IN | G_IO_HUP | G_IO_ERR, prepared_gone_cb,
+                                  NULL);
+  return TRUE;
+}
+
+void
+ward_session_drop_prepared_helper (void)
+{
+  drop_prepared ();
+}
+
 /* Starts the next helper of the list and sends it the request; FALSE when none is left (the
  * helper kind is then "none"). Never emits anything. */
 static gboolean
@@ -410,12 +506,19 @@ start_next_helper (WardSession *self)
 {
   while (self->next_candidate < self->candidates->len)
     {
-      Candidate *c = &g_array_index (self->candidates, Candidate, self->next_candidate++);
+      Candidate *c = &g_array_index (self->candidates, Candidate, self->next_candidate);
       gboolean busy = FALSE;
       gboolean sent;
 
       self->helper_kind = c->kind;
-      self->fd = c->spawn ? spawn_helper (self, c->path) : connect_socket (c->path, &busy);
+      /* S6: the prepared connection first; the same socket again, fresh, if it has gone. */
+      self->fd = c->spawn ? -1 : take_prepared (c->path);
+      self->prepared = self->fd >= 0;
+      if (!self->prepared)
+        {
+          self->next_candidate++;
+          self->fd = c->spawn ? spawn_helper (self, c->path) : connect_socket (c->path, &busy);
+        }
       if (self->fd < 0)
         {
           if (busy)
@@ -433,10 +536,14 @@ start_next_helper (WardSession *self)
         sent = write_line (self->fd, self->user_name) && write_line (self->fd, self->cookie);
       if (!sent || !g_unix_set_fd_nonblocking (self->fd, TRUE, NULL))
         {
-          /* S5: gone before it could say anything. */
-          g_message ("ward-session: the %s helper went away before reading the request", c->kind);
+          /* S5: gone before it could say anything; S6: silently, for the prepared one. */
+          if (!self->prepared)
+            {
+              g_message ("ward-session: the %s helper went away before reading the request",
+                         c->kind);
+              say_unavailable (self);
+            }
           stop_helper (self);
-          say_unavailable (self);
           continue;
         }
       self->fd_watch = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fd_ready_cb, self);

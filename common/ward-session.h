@@ -39,6 +39,20 @@ void ward_session_respond (WardSession *self, WardSecret *response);
  * (FALSE) is emitted if it was not already. */
 void ward_session_cancel (WardSession *self);
 
+/* Connects to ward's helper socket now, ahead of any request (HACKING.md, invariant 21), so
+ * that systemd starts the helper instance and it verifies this process and loads PAM while
+ * polkitd is still deciding. The next conversation that starts with ward's socket uses this
+ * connection instead of a new one; when it has gone meanwhile (the helper drops idle
+ * connections after 10 s) a fresh one replaces it, unnoticed. Nothing is sent on it before a
+ * conversation starts. At most one per process; does nothing when the first helper to try is
+ * not a socket (WARD_HELPER=spawn:...). Returns whether a connection is prepared. Call it only
+ * when a request is coming (an agent started for one request, a dialog): it holds a root
+ * process and one of the user's helper slots until it is used, dropped or closed. */
+gboolean ward_session_prepare_helper (void);
+
+/* Closes the prepared connection, if any: its helper instance exits. */
+void ward_session_drop_prepared_helper (void);
+
 /* Whether @prompt (sanitised PAM text) is empty or pam_unix's plain "Password:", with or without
  * its trailing space: the helper runs in the system's locale, so agents show their own
  * translated prompt instead (as polkit-gnome does); any other prompt is PAM's own. */

@@ -35,6 +35,11 @@
  *      the instance started is closed without a word: idle connections hold a slot for seconds,
  *      not minutes. (An agent's connection prepared ahead of its request is such a connection:
  *      it is replaced unnoticed when it was dropped.)
+ *  H9. PAM is prepared (pam_start with no user: the stack parsed, its modules loaded) after the
+ *      peer is verified and before the request is read, so that a connection made ahead of
+ *      the request finds the helper ready; PAM_USER is set, and any module runs, only once the
+ *      request has been read and checked (H6). The slot (H7), the request timeout (H8) and the
+ *      deadline (H2) hold for a prepared instance exactly as for any other.
  */
 /* memrchr, secure_getenv, struct ucred */
 #define _GNU_SOURCE 1
@@ -609,6 +614,25 @@ main (int argc, char *argv[])
     }
   requester = g_strdup (pw->pw_name);
 
+  /* H9: PAM is prepared before the request arrives (an agent may connect ahead of it): the stack
+   * is parsed and its modules are loaded while polkitd still decides. No module runs, and no
+   * user is known, until the request has been read and checked. PAM_RUSER is the requesting
+   * user, as PAM defines it: the verified peer (polkit's helper sets the user being
+   * authenticated there). */
+  pam_status = pam_start (WARD_PAM_SERVICE, NULL, &pam_conv, &pamh);
+  if (pam_status != PAM_SUCCESS)
+    {
+      syslog (LOG_ERR, "pam_start failed: %s", pam_strerror (pamh, pam_status));
+      pamh = NULL;
+      goto out;
+    }
+  pam_status = pam_set_item (pamh, PAM_RUSER, requester);
+  if (pam_status != PAM_SUCCESS)
+    {
+      syslog (LOG_ERR, "pam_set_item(PAM_RUSER) failed: %s", pam_strerror (pamh, pam_status));
+      goto out;
+    }
+
   /* The request: the user name line and the cookie line, both within REQUEST_TIMEOUT of the
    * start (H8); H6: checked before PAM or polkitd sees them. */
   line = ward_secret_new (WARD_WIRE_MAX_LINE);
@@ -656,19 +680,11 @@ main (int argc, char *argv[])
     }
   user_uid = pw->pw_uid;
 
-  /* PAM, as polkit's helper runs it, except PAM_RUSER: PAM defines it as the requesting user,
-   * which is the verified peer, not the user being authenticated (polkit sets the latter). */
-  pam_status = pam_start (WARD_PAM_SERVICE, user, &pam_conv, &pamh);
+  /* PAM, as polkit's helper runs it, for the user checked above. */
+  pam_status = pam_set_item (pamh, PAM_USER, user);
   if (pam_status != PAM_SUCCESS)
     {
-      syslog (LOG_ERR, "pam_start failed: %s", pam_strerror (pamh, pam_status));
-      pamh = NULL;
-      goto out;
-    }
-  pam_status = pam_set_item (pamh, PAM_RUSER, requester);
-  if (pam_status != PAM_SUCCESS)
-    {
-      syslog (LOG_ERR, "pam_set_item(PAM_RUSER) failed: %s", pam_strerror (pamh, pam_status));
+      syslog (LOG_ERR, "pam_set_item(PAM_USER) failed: %s", pam_strerror (pamh, pam_status));
       goto out;
     }
   pam_status = pam_authenticate (pamh, 0);

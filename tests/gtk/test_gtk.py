@@ -782,6 +782,47 @@ def scenario_instances():
     g.ok("one instance per session; no session -> error")
 
 
+def scenario_prepared_helper():
+    """Issue 15: the dialog connects to ward's helper as its first act, so the helper starts and
+    loads PAM while GTK starts. Proof of "first": a dialog that cannot even open its display
+    has already connected. Then a normal request: one instance in all, the dialog's, serves it."""
+    import re
+    helper = os.path.join(os.environ["WARD_BUILD_ROOT"], "helper", "ward-helper")
+    bob = w.USERS["bob"]["uid"]
+    act = w.HelperActivator([helper])
+    try:
+        agent = g.Agent(env={"DISPLAY": ":97"})  # no such display
+        try:
+            rc, out = g.finish(g.pkcheck())
+            g.check(rc != 0, "no dialog, no grant (rc %d)" % rc)
+            w.wait_for(lambda: not act.helpers(), 10, message="a helper was left running")
+            spawned = re.findall(r"Spawned .* as PID (\d+)", act.log())
+            g.check(len(spawned) == 1 and "no user name from peer uid %d" % bob in act.log(),
+                    "the dialog connected before it failed to open the display:\n" + act.log())
+            g.ok("the helper connection comes before GTK starts")
+        finally:
+            agent.stop()
+        agent = g.Agent()
+        try:
+            pk = g.pkcheck()
+            g.wait_prompt(agent, pk.pid)
+            dialog = g.dialog_pids()[0]
+            g.type_text(g.wait_window(), ALICE)
+            rc, out = g.finish(pk)
+            g.check(rc == 0, "authorized through ward-helper (rc %d, %r)" % (rc, out))
+            spawned = re.findall(r"Spawned .* as PID (\d+)", act.log())
+            g.check(len(spawned) == 2, "one instance for the request: %r" % spawned[1:])
+            g.check(re.search(r"ward-helper\[%s\]: authenticated alice for uid %d \(pid %d\)"
+                              % (spawned[1], bob, dialog), act.log()),
+                    "the dialog's prepared instance authenticated:\n" + act.log())
+            w.wait_for(lambda: not act.helpers(), 10, message="a helper was left running")
+            g.ok("the prepared instance served the dialog")
+        finally:
+            agent.stop()
+    finally:
+        act.stop()
+
+
 def main():
     return g.run_scenario(globals(), __doc__, lambda name: g.require())
 

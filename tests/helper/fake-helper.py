@@ -4,7 +4,8 @@
 Spawned mode (WARD_HELPER=spawn:THIS): argv[1] is the user name, the cookie and the replies
 come on stdin, lines go to stdout, as polkit-agent-helper-1 does. Socket mode: started with
 --listen-fd N, it accepts one connection on the listening socket N and reads the user name line
-first (mode accept-close closes it at once instead). The script comes from $FAKE_HELPER_MODE; what the helper saw is written as JSON to
+first (mode accept-close closes it at once instead; first-closed and first-closed-after-request
+close the first connection, at once or after the request, and serve the second as "ok"). The script comes from $FAKE_HELPER_MODE; what the helper saw is written as JSON to
 $FAKE_HELPER_RECORD as a GKeyFile (group "helper": argv, user, cookie, replies as lists,
 pid), rewritten after every step.
 """
@@ -54,6 +55,19 @@ def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--listen-fd":
         lsock = socket.socket(fileno=int(sys.argv[2]))
         conn, _ = lsock.accept()
+        if mode in ("first-closed", "first-closed-after-request"):
+            # A connection made ahead of the request that the helper dropped (idle, killed):
+            # at once, or just as the request came; the next connection is served normally.
+            if mode == "first-closed-after-request":
+                first = conn.makefile("rb")
+                record["first_user"] = first.readline().rstrip(b"\n").decode()
+                first.readline()
+                first.close()
+            conn.close()
+            record["first"] = "closed"
+            save()
+            mode = "ok"
+            conn, _ = lsock.accept()
         lsock.close()
         if mode == "accept-close":
             # What systemd does beyond MaxConnections= and ward-helper beyond its per-uid bound.

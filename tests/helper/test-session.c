@@ -602,6 +602,75 @@ test_no_fallback_after_a_word (Fixture *f, gconstpointer d)
   g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
 }
 
+/* S6: a connection prepared before the request is the one the conversation uses. The fake
+ * accepts exactly one connection and then stops listening, so a second one would be refused. */
+static void
+test_prepared_used (Fixture *f, gconstpointer d)
+{
+  g_autofree char *first = start_server (f, "ok");
+  const char *events[] = { "info:Hello\nworld \342\234\223", "request:0:Password: ", NULL };
+  g_autoptr(GKeyFile) kf = NULL;
+
+  g_setenv ("WARD_HELPER", first, TRUE);
+  g_assert_true (ward_session_prepare_helper ());
+  /* Prepared twice is prepared once. */
+  g_assert_true (ward_session_prepare_helper ());
+  /* Let the fake accept it and stop listening. */
+  g_usleep (300 * 1000);
+  g_ptr_array_add (f->replies, g_strdup ("right"));
+  run_session (f, "alice", "cookie-x");
+  g_assert_true (f->result);
+  assert_events (f, events);
+  g_assert_cmpuint (unavailable_said, ==, 0);
+  kf = load_server_record (f, 0);
+  g_assert_nonnull (kf);
+  /* Used: the next conversation has none (a fresh connection is refused: nobody listens). */
+  g_clear_object (&f->session);
+  f->completed = 0;
+  g_ptr_array_set_size (f->events, 0);
+  run_session (f, "alice", "cookie-x");
+  g_assert_false (f->result);
+  g_assert_cmpstr (ward_session_get_helper_kind (f->session), ==, "none");
+}
+
+/* S6: a prepared connection the helper dropped (at once, or just as the request came) is
+ * replaced by a fresh one to the same socket, without a notice and without a failed attempt. */
+static void
+test_prepared_gone (Fixture *f, gconstpointer d)
+{
+  const char *mode = d;
+  g_autofree char *first = start_server (f, mode);
+  const char *events[] = { "info:Hello\nworld \342\234\223", "request:0:Password: ", NULL };
+  g_autoptr(GKeyFile) kf = NULL;
+  g_autofree char *state = NULL;
+
+  g_setenv ("WARD_HELPER", first, TRUE);
+  g_assert_true (ward_session_prepare_helper ());
+  g_usleep (300 * 1000);
+  g_ptr_array_add (f->replies, g_strdup ("right"));
+  run_session (f, "alice", "cookie-x");
+  g_assert_true (f->result);
+  assert_events (f, events);
+  g_assert_cmpuint (unavailable_said, ==, 0);
+  kf = load_server_record (f, 0);
+  g_assert_nonnull (kf);
+  state = g_key_file_get_string (kf, "helper", "first", NULL);
+  g_assert_cmpstr (state, ==, "closed");
+}
+
+/* Only a socket is prepared (S6). */
+static void
+test_prepared_not_for_spawn (Fixture *f, gconstpointer d)
+{
+  g_autofree char *value = g_strconcat ("spawn:", fake_helper, NULL);
+
+  g_setenv ("WARD_HELPER", value, TRUE);
+  g_assert_false (ward_session_prepare_helper ());
+  g_setenv ("WARD_HELPER", "socket:/nonexistent/ward-test.socket", TRUE);
+  g_assert_false (ward_session_prepare_helper ());
+  ward_session_drop_prepared_helper ();
+}
+
 /* The prompts agents replace by their own translated "Password:", and those they show as PAM
  * sent them. */
 static void
@@ -673,6 +742,10 @@ main (int argc, char *argv[])
   ADD ("fallback/closed-after-request", test_fallback, "exit-now");
   ADD ("fallback/none-left", test_fallback_none_left, 0);
   ADD ("fallback/not-after-a-word", test_no_fallback_after_a_word, 0);
+  ADD ("prepared/used", test_prepared_used, 0);
+  ADD ("prepared/gone", test_prepared_gone, "first-closed");
+  ADD ("prepared/gone-as-the-request-came", test_prepared_gone, "first-closed-after-request");
+  ADD ("prepared/not-for-spawn", test_prepared_not_for_spawn, 0);
   g_test_add_func ("/session/default-prompt", test_default_prompt);
 
   return g_test_run ();

@@ -471,6 +471,40 @@ def slots_unusable(world):
     check("without the per-uid bound" in run.stderr, "logged: %s" % run.stderr)
 
 
+def maps(pid):
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+@case
+def pam_prepared_before_request(world):
+    # Issue 15: the helper loads the PAM stack (here pam_wrapper's pam_matrix.so) before the
+    # user name arrives, so that a connection made ahead of the request finds it ready; the
+    # request that comes later is served as usual.
+    if not AS_ROOT:
+        return "SKIP needs root to read the non-dumpable helper's /proc/PID/maps"
+    world.stack("", MATRIX)
+    world.start_polkitd()
+    run = Run(world)
+    deadline = time.monotonic() + 10
+    while "pam_matrix.so" not in maps(run.proc.pid) and time.monotonic() < deadline:
+        check(run.proc.poll() is None, "the helper ended while waiting for the request", run)
+        time.sleep(0.02)
+    check("pam_matrix.so" in maps(run.proc.pid), "the PAM stack is loaded before the request")
+    time.sleep(0.5)
+    run.send(("%s\ncookie-1\n" % USER).encode())
+    check(run.line() == "PAM_PROMPT_ECHO_OFF Password: ", "prompt", run)
+    run.send(PASSWORD.encode() + b"\n")
+    check(run.lines() == ["SUCCESS"], "SUCCESS", run)
+    check(run.finish() == 0, "exit 0", run)
+    calls = world.calls()
+    check(len(calls) == 1 and calls[0]["identity_uid"] == NOBODY.pw_uid,
+          "the user named after PAM was prepared is the one authenticated: %r" % calls)
+
+
 @case
 def nul_in_user_name(world):
     refused_request(world, b"nob\0dy\ncookie\n")

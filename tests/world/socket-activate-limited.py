@@ -13,8 +13,8 @@ incoming connections (N), dropping connection."). systemd 252 ignores MaxConnect
 for AF_UNIX sockets: leave --max-per-source out to be systemd 252.
 
 Instances get the connection as fd 3 with LISTEN_FDS=1 and LISTEN_PID, and inherit stdout and
-stderr. Reaped instances are logged as systemd-socket-activate does ("Child PID died with code
-N"), so tests read both logs alike. SIGTERM ends the activator (instances are left running, as
+stderr. Started and reaped instances are logged as systemd-socket-activate does ("Spawned PROGRAM
+as PID N.", "Child PID died with code N"), so tests read both logs alike. SIGTERM ends the activator (instances are left running, as
 systemd leaves them when the socket stops).
 """
 
@@ -92,6 +92,7 @@ def main():
                 os.execv(args.argv[0], args.argv)
             finally:
                 os._exit(127)
+        log("Spawned %s as PID %d." % (args.argv[0], pid))
         running[pid] = uid
         conn.close()
 
