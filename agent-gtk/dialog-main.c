@@ -207,7 +207,7 @@ main (int argc, char **argv)
     }
 
   /* A request is certain and GTK takes tens of milliseconds to start: connect to ward's helper
-   * first, so that it starts and loads PAM meanwhile (HACKING.md, invariant 21). */
+   * first, so that it starts and loads PAM meanwhile (HACKING.md, invariant 24). */
   ward_session_prepare_helper ();
 
   WardRequest *request = read_request (fd, &error);

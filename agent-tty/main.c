@@ -388,7 +388,7 @@ main (int argc, char *argv[])
 
   /* Started for one request, as systemd's tools start it (--notify-fd): the request follows
    * within milliseconds, so connect to ward's helper now and let it start and load PAM while
-   * polkitd decides (HACKING.md, invariant 21). A long-lived agent connects when a request
+   * polkitd decides (HACKING.md, invariant 24). A long-lived agent connects when a request
    * comes instead of keeping a root process idle. */
   if (opt_notify_fd >= 0)
     ward_session_prepare_helper ();

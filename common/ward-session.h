@@ -39,7 +39,7 @@ void ward_session_respond (WardSession *self, WardSecret *response);
  * (FALSE) is emitted if it was not already. */
 void ward_session_cancel (WardSession *self);
 
-/* Connects to ward's helper socket now, ahead of any request (HACKING.md, invariant 21), so
+/* Connects to ward's helper socket now, ahead of any request (HACKING.md, invariant 24), so
  * that systemd starts the helper instance and it verifies this process and loads PAM while
  * polkitd is still deciding. The next conversation that starts with ward's socket uses this
  * connection instead of a new one; when it has gone meanwhile (the helper drops idle
