@@ -35,6 +35,52 @@
 
 static pid_t agent_pid;
 
+static void
+write_all (const char *text)
+{
+  size_t length = strlen (text);
+
+  while (length > 0)
+    {
+      ssize_t n = write (STDERR_FILENO, text, length);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return;
+      text += n;
+      length -= (size_t) n;
+    }
+}
+
+/* Why the agent could not be started, as systemd's fork_agent() says it ("Failed to execute"):
+ * without it the client carries on with no agent and polkitd denies without a prompt. In the
+ * forked child of a threaded process: write(2) and constant strings only. */
+static void
+say_exec_failed (const char *path, int error)
+{
+  char number[16];
+  size_t n = sizeof number;
+  unsigned value = (unsigned) error;
+
+  number[--n] = '\0';
+  do
+    number[--n] = (char) ('0' + value % 10);
+  while ((value /= 10) > 0 && n > 0);
+
+  write_all ("ward-run0-demo: cannot execute the polkit agent ");
+  write_all (path);
+  if (error == EACCES)
+    write_all (": permission denied (can this user enter every folder on the way to it?)\n");
+  else if (error == ENOENT)
+    write_all (": no such file\n");
+  else
+    {
+      write_all (": errno ");
+      write_all (number + n);
+      write_all ("\n");
+    }
+}
+
 /* systemd's fork_agent(), in the child. Only async-signal-safe calls until exec. */
 static void G_GNUC_NORETURN
 agent_child (const char *path, int notify_fd, pid_t parent)
@@ -79,6 +125,7 @@ agent_child (const char *path, int notify_fd, pid_t parent)
 
   snprintf (fd_text, sizeof fd_text, "%d", notify_fd);
   execl (path, path, "--notify-fd", fd_text, "--fallback", (char *) NULL);
+  say_exec_failed (path, errno);
   _exit (EXIT_FAILURE);
 }
 
