@@ -74,8 +74,9 @@ check_gone() {
     [ -e "$d" ] && fail "$tag: cgroup $d left behind"
   done <"$OUT/$tag.cg"
   for d in /sys/fs/cgroup/*/user.slice/user-*.slice/session-"$sid".scope \
-           /sys/fs/cgroup/user.slice/user-*.slice/session-"$sid".scope; do
-    [ -e "$d" ] && fail "$tag: cgroup $d of session $sid is left"
+           /sys/fs/cgroup/user.slice/user-*.slice/session-"$sid".scope \
+           /sys/fs/cgroup/*/ward-world-"$sid" /sys/fs/cgroup/ward-world-"$sid"; do
+    [ -e "$d" ] && fail "$tag: cgroup $d of world $sid is left"
   done
   [ -e "$dir" ] && fail "$tag: world folder $dir left behind"
   echo "ok: $tag left nothing behind (session $sid, $ns)"

@@ -27,6 +27,10 @@ def main():
     sid = ww.session_id()
     assert ww.session_cgroup_paths(), "no session cgroups"
 
+    # The world's init has a cgroup of its own (as init.scope on a booted system), whatever
+    # cgroup the launcher was started in: libsystemd reads every path relative to PID 1's.
+    assert "/ward-world-%s\n" % sid in cgroup_of(1), cgroup_of(1)
+
     # The in_session child really is in the session scope; a plain one is not.
     proc = ww.popen_as("bob", ["sleep", "30"], in_session=True)
     try:
