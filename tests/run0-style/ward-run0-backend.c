@@ -2,10 +2,12 @@
  * ward-tty's tests and the demo. Root only, never installed.
  *
  * It owns org.freedesktop.systemd1 and implements the part of org.freedesktop.systemd1.Manager
- * that Debian 12's systemctl (start, with or without --no-block) and systemd-run (252) use:
- * StartUnit, StartTransientUnit, GetUnit, Subscribe/Unsubscribe, the JobNew/JobRemoved
- * signals, and unit objects with a few properties (Id, ActiveState, SubState, LoadState,
- * NeedDaemonReload, Result, MainPID, ExecMainCode, ExecMainStatus) plus PropertiesChanged.
+ * that Debian 12's systemctl (start, with or without --no-block) and systemd-run (252) use, and
+ * Debian 13's (257) with run0: StartUnit, StartTransientUnit (ExecStart or ExecStartEx), GetUnit,
+ * Subscribe/Unsubscribe, the JobNew/JobRemoved signals, and unit objects with a few properties
+ * (Id, ActiveState, SubState, LoadState, NeedDaemonReload, InvocationID, Result, MainPID,
+ * ExecMainCode, ExecMainStatus), Get/GetAll (also for every interface at once) and
+ * PropertiesChanged.
  *
  * Every start is checked like systemd does: CheckAuthorization of
  * org.freedesktop.systemd1.manage-units for the caller's bus name, with user interaction when
@@ -61,12 +63,25 @@ static const char introspection_xml[] =
   "  <property name='ActiveState' type='s' access='read'/>"
   "  <property name='SubState' type='s' access='read'/>"
   "  <property name='NeedDaemonReload' type='b' access='read'/>"
+  "  <property name='InvocationID' type='ay' access='read'/>"
   " </interface>"
   " <interface name='" SERVICE_IFACE "'>"
   "  <property name='Result' type='s' access='read'/>"
   "  <property name='MainPID' type='u' access='read'/>"
   "  <property name='ExecMainCode' type='i' access='read'/>"
   "  <property name='ExecMainStatus' type='i' access='read'/>"
+  " </interface>"
+  /* Units answer Properties themselves: systemd 257's clients call GetAll with the interface
+   * "" (all of them), which GDBus's own handling refuses. */
+  " <interface name='org.freedesktop.DBus.Properties'>"
+  "  <method name='Get'><arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "   <arg type='v' direction='out'/></method>"
+  "  <method name='GetAll'><arg type='s' direction='in'/><arg type='a{sv}' direction='out'/>"
+  "  </method>"
+  "  <method name='Set'><arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "   <arg type='v' direction='in'/></method>"
+  "  <signal name='PropertiesChanged'><arg type='s'/><arg type='a{sv}'/><arg type='as'/>"
+  "  </signal>"
   " </interface>"
   "</node>";
 
@@ -79,6 +94,7 @@ typedef struct {
   guint32 main_pid;
   gint32 exec_main_code;   /* CLD_EXITED, CLD_KILLED, ... 0 while running */
   gint32 exec_main_status;
+  guint8 invocation_id[16]; /* random, new at each start, as systemd's */
 } Unit;
 
 typedef struct {
@@ -176,6 +192,9 @@ unit_property (Unit *unit, const char *iface, const char *name)
         return g_variant_new_string (unit->sub_state);
       if (g_strcmp0 (name, "NeedDaemonReload") == 0)
         return g_variant_new_boolean (FALSE);
+      if (g_strcmp0 (name, "InvocationID") == 0)
+        return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, unit->invocation_id,
+                                          sizeof unit->invocation_id, 1);
     }
   else if (g_strcmp0 (iface, SERVICE_IFACE) == 0)
     {
@@ -274,6 +293,8 @@ run_transient (StartRequest *request, Unit *unit, GError **error)
     return FALSE;
 
   unit->main_pid = (guint32) pid;
+  for (gsize i = 0; i < sizeof unit->invocation_id; i++)
+    unit->invocation_id[i] = (guint8) g_random_int_range (0, 256);
   unit->active_state = "active";
   unit->sub_state = "running";
   g_child_watch_add (pid, on_child_exit, g_strdup (unit->path));
@@ -443,15 +464,21 @@ parse_transient_properties (StartRequest *request, GVariant *properties, GUnixFD
   g_variant_iter_init (&iter, properties);
   while (g_variant_iter_loop (&iter, "(&sv)", &name, &value))
     {
-      if (g_strcmp0 (name, "ExecStart") == 0 &&
-          g_variant_is_of_type (value, G_VARIANT_TYPE ("a(sasb)")))
+      /* ExecStart (path, argv, ignore-failure) from systemd 252's clients; ExecStartEx (path,
+       * argv, flags) from 257's (run0, systemd-run). The first command is the one run. */
+      gboolean exec_start = g_strcmp0 (name, "ExecStart") == 0 &&
+                            g_variant_is_of_type (value, G_VARIANT_TYPE ("a(sasb)"));
+      gboolean exec_start_ex = g_strcmp0 (name, "ExecStartEx") == 0 &&
+                               g_variant_is_of_type (value, G_VARIANT_TYPE ("a(sasas)"));
+      if (exec_start || exec_start_ex)
         {
           GVariantIter commands;
           const char *path;
           g_autofree const char **args = NULL;
-          gboolean ignore;
+          g_autoptr (GVariant) flags = NULL;
           g_variant_iter_init (&commands, value);
-          if (g_variant_iter_next (&commands, "(&s^a&sb)", &path, &args, &ignore))
+          if (g_variant_iter_next (&commands, exec_start ? "(&s^a&s@b)" : "(&s^a&s@as)", &path,
+                                   &args, &flags))
             {
               GPtrArray *argv = g_ptr_array_new ();
               g_ptr_array_add (argv, g_strdup (path));
@@ -553,21 +580,72 @@ manager_call (GDBusConnection *connection, const char *sender, const char *objec
   check_authorization (request);
 }
 
-static GVariant *
-unit_get_property (GDBusConnection *connection, const char *sender, const char *object_path,
-                   const char *interface_name, const char *property_name, GError **error,
-                   gpointer user_data)
+/* Get, GetAll and Set of org.freedesktop.DBus.Properties on a unit; "" means every interface. */
+static void
+unit_properties_call (GDBusConnection *connection, const char *sender, const char *object_path,
+                      const char *interface_name, const char *method_name, GVariant *parameters,
+                      GDBusMethodInvocation *invocation, gpointer user_data)
 {
   Unit *unit = g_hash_table_lookup (backend.units, object_path);
-  GVariant *value = unit != NULL ? unit_property (unit, interface_name, property_name) : NULL;
+  GDBusInterfaceInfo *ifaces[] = { backend.node->interfaces[1], backend.node->interfaces[2] };
+  const char *iface = NULL;
 
-  if (value == NULL)
-    g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "No such property");
-  return value;
+  if (g_strcmp0 (method_name, "Set") == 0 || unit == NULL)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation,
+                                                  "org.freedesktop.DBus.Error.PropertyReadOnly",
+                                                  "Read-only.");
+      return;
+    }
+  g_variant_get_child (parameters, 0, "&s", &iface);
+
+  GVariantBuilder all;
+  g_variant_builder_init (&all, G_VARIANT_TYPE_VARDICT);
+  gboolean known = iface[0] == '\0';
+  for (guint i = 0; i < G_N_ELEMENTS (ifaces); i++)
+    {
+      if (iface[0] != '\0' && g_strcmp0 (iface, ifaces[i]->name) != 0)
+        continue;
+      known = TRUE;
+      for (guint j = 0; ifaces[i]->properties[j] != NULL; j++)
+        {
+          const char *name = ifaces[i]->properties[j]->name;
+          GVariant *value = unit_property (unit, ifaces[i]->name, name);
+          if (value == NULL)
+            continue;
+          if (g_strcmp0 (method_name, "Get") == 0)
+            {
+              const char *wanted = NULL;
+              g_variant_get_child (parameters, 1, "&s", &wanted);
+              if (g_strcmp0 (name, wanted) == 0)
+                {
+                  g_variant_builder_clear (&all);
+                  g_dbus_method_invocation_return_value (invocation,
+                                                         g_variant_new ("(v)", value));
+                  return;
+                }
+              g_variant_unref (g_variant_ref_sink (value));
+            }
+          else
+            g_variant_builder_add (&all, "{sv}", name, value);
+        }
+    }
+  if (!known || g_strcmp0 (method_name, "Get") == 0)
+    {
+      g_variant_builder_clear (&all);
+      g_dbus_method_invocation_return_dbus_error (
+        invocation,
+        known ? "org.freedesktop.DBus.Error.UnknownProperty"
+              : "org.freedesktop.DBus.Error.UnknownInterface",
+        known ? "No such property." : "No such interface.");
+      return;
+    }
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a{sv})", &all));
 }
 
 static const GDBusInterfaceVTable manager_vtable = { manager_call, NULL, NULL, { 0 } };
-static const GDBusInterfaceVTable unit_vtable = { NULL, unit_get_property, NULL, { 0 } };
+static const GDBusInterfaceVTable unit_properties_vtable = { unit_properties_call, NULL, NULL,
+                                                             { 0 } };
 
 static char **
 subtree_enumerate (GDBusConnection *connection, const char *sender, const char *object_path,
@@ -593,6 +671,7 @@ subtree_introspect (GDBusConnection *connection, const char *sender, const char 
   GPtrArray *ifaces = g_ptr_array_new ();
   g_ptr_array_add (ifaces, g_dbus_interface_info_ref (backend.node->interfaces[1]));
   g_ptr_array_add (ifaces, g_dbus_interface_info_ref (backend.node->interfaces[2]));
+  g_ptr_array_add (ifaces, g_dbus_interface_info_ref (backend.node->interfaces[3]));
   g_ptr_array_add (ifaces, NULL);
   return (GDBusInterfaceInfo **) g_ptr_array_free (ifaces, FALSE);
 }
@@ -602,7 +681,10 @@ subtree_dispatch (GDBusConnection *connection, const char *sender, const char *o
                   const char *interface_name, const char *node, gpointer *out_user_data,
                   gpointer user_data)
 {
-  return &unit_vtable;
+  /* Units have properties only; GDBus refuses calls of the other interfaces' (absent) methods. */
+  if (g_strcmp0 (interface_name, "org.freedesktop.DBus.Properties") == 0)
+    return &unit_properties_vtable;
+  return NULL;
 }
 
 static const GDBusSubtreeVTable subtree_vtable = { subtree_enumerate, subtree_introspect,
