@@ -670,13 +670,24 @@ on_system_bus (GObject *source, GAsyncResult *result, gpointer data)
                           self->cancellable, on_enumerate_actions, self);
 }
 
+/* GTK 4.12 deprecated GTK_ALIGN_BASELINE (now GTK_ALIGN_BASELINE_FILL) and
+ * gtk_css_provider_load_from_data() (now _load_from_string()). The new names are used where the
+ * API pins allow them (meson.build), the old ones on GTK 4.8: no deprecation warning either way. */
+#if GTK_CHECK_VERSION(4, 12, 0) && GDK_VERSION_MAX_ALLOWED >= GDK_VERSION_4_12
+#define WARD_ALIGN_BASELINE GTK_ALIGN_BASELINE_FILL
+#define ward_css_provider_load(provider, css) gtk_css_provider_load_from_string (provider, css)
+#else
+#define WARD_ALIGN_BASELINE GTK_ALIGN_BASELINE
+#define ward_css_provider_load(provider, css) gtk_css_provider_load_from_data (provider, css, -1)
+#endif
+
 static GtkWidget *
 field_label (const char *text_with_mnemonic)
 {
   GtkWidget *label = gtk_label_new_with_mnemonic (text_with_mnemonic);
 
   gtk_label_set_xalign (GTK_LABEL (label), 1.0);
-  gtk_widget_set_valign (label, GTK_ALIGN_BASELINE);
+  gtk_widget_set_valign (label, WARD_ALIGN_BASELINE);
   gtk_widget_add_css_class (label, "dim-label");
   return label;
 }
@@ -699,7 +710,7 @@ label_with_role (GtkAccessibleRole role)
   gtk_label_set_width_chars (GTK_LABEL (label), 40);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
   gtk_widget_set_hexpand (label, TRUE);
-  gtk_widget_set_valign (label, GTK_ALIGN_BASELINE);
+  gtk_widget_set_valign (label, WARD_ALIGN_BASELINE);
   /* Out of the focus chain altogether: a selectable label takes Tab in GtkLabel's focus handler
    * even when it is not focusable, so Tab went round through the labels with the focus
    * nowhere (GTK 4.8 and 4.18). */
@@ -723,10 +734,8 @@ install_css (void)
   installed = TRUE;
 
   g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
-  gtk_css_provider_load_from_data (provider,
-                                   ".ward-heading { font-weight: bold; font-size: 1.2em; }\n"
-                                   ".ward-detail { font-size: 0.9em; }\n",
-                                   -1);
+  ward_css_provider_load (provider, ".ward-heading { font-weight: bold; font-size: 1.2em; }\n"
+                                    ".ward-detail { font-size: 0.9em; }\n");
   gtk_style_context_add_provider_for_display (gdk_display_get_default (),
                                               GTK_STYLE_PROVIDER (provider),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
