@@ -1047,6 +1047,33 @@ ward_auth_window_finalize (GObject *object)
   G_OBJECT_CLASS (ward_auth_window_parent_class)->finalize (object);
 }
 
+/* The dialog has a fixed width (build_ui): its width does not depend on its height, and its
+ * wrapped labels are never narrower than that width. GTK measures a container's height for no
+ * given width as if each label were at its own narrowest, which is taller than the dialog ever
+ * is; GTK 4.12 and later then also measure the window's width for the height it will have, and
+ * warn (abort under G_DEBUG=fatal-warnings) when that height is below the minimum height they
+ * were told. So: the width is measured for no height, and the height for no width is the height
+ * at the minimum width, which is the width the dialog gets. */
+static void
+ward_auth_window_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
+                          int *minimum, int *natural, int *minimum_baseline,
+                          int *natural_baseline)
+{
+  GtkWidgetClass *parent = GTK_WIDGET_CLASS (ward_auth_window_parent_class);
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    for_size = -1;
+  else if (for_size < 0)
+    {
+      int min_width = 0, nat_width = 0, unused = -1;
+      parent->measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &min_width, &nat_width, &unused,
+                       &unused);
+      for_size = min_width;
+    }
+  parent->measure (widget, orientation, for_size, minimum, natural, minimum_baseline,
+                   natural_baseline);
+}
+
 static void
 ward_auth_window_class_init (WardAuthWindowClass *klass)
 {
@@ -1057,6 +1084,7 @@ ward_auth_window_class_init (WardAuthWindowClass *klass)
   object_class->dispose = ward_auth_window_dispose;
   object_class->finalize = ward_auth_window_finalize;
   window_class->close_request = ward_auth_window_close_request;
+  widget_class->measure = ward_auth_window_measure;
 
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_cb, NULL);
   /* A dialog, not a plain window ("frame"): screen readers say so and read its description.
