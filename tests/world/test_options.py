@@ -72,6 +72,19 @@ def main():
     assert ww.run_as_sync("alice", ["sh", "-c", check]).returncode == 2
     assert os.listdir("/etc/polkit-1/rules.d") == ["org.ward.test.rules"], \
         os.listdir("/etc/polkit-1/rules.d")
+
+    # syslog: where /dev/log leads into the world's /run (Debian 13: journald's socket), the
+    # world's sink takes the messages; elsewhere (no /dev/log, or a host's syslog) it is left be.
+    dev_log = os.path.realpath("/dev/log")
+    if dev_log.startswith("/run/"):
+        res = ww.run_as_sync("bob", ["logger", "-t", "ward-options", "syslog-in-the-world"])
+        assert res.returncode == 0, res
+        ww.wait_for(lambda: "ward-options: syslog-in-the-world" in open(
+            os.path.join(ww.world_dir(), "syslog.log"), errors="replace").read(), 5,
+            message="logger's message is not in syslog.log")
+    else:
+        print("note: /dev/log is %s here: no syslog sink" % (
+            dev_log if os.path.exists("/dev/log") else "absent"))
     print("ok: options")
 
 
