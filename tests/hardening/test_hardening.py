@@ -259,6 +259,10 @@ def case_valgrind():
             check(finish(proc, 60) == 0, "authorized through ward-helper under valgrind")
             check(run_plan(agent, sub.pid, [wrong, right, failed]) == [0, 0, 1],
                   "ward socket: results")
+            # An instance under valgrind takes a while to exit (its leak check) after it
+            # answered: let the activator see each one end before it is stopped.
+            ww.wait_for(lambda: not act.helpers(), 60, interval=0.1,
+                        message="ward-helper instances under valgrind do not exit")
         else:
             check(finish(proc, 60) != 0, "refused")
             log("NOTE: ward-helper refused under valgrind: %s" % (
@@ -291,9 +295,21 @@ def case_valgrind():
     check(errors == ["0"], "valgrind errors in ward-tty:\n" + text[-6000:])
     check(definite in ([], ["0"]), "definite leaks in ward-tty:\n" + text[-6000:])
     logs = sorted(f for f in os.listdir(vg_dir) if f.startswith("helper."))
+    # A helper's forked child gets a log of its own; one that execs another program (Debian 13's
+    # pam_unix runs unix_chkpwd) leaves valgrind's sight with no summary: not a helper instance.
+    texts = {name: open(os.path.join(vg_dir, name)).read() for name in logs}
+    pids = {re.sub(r"\D", "", name) for name in logs}
+    forks = [name for name, text in texts.items()
+             if "ERROR SUMMARY" not in text
+             and re.search(r"Parent PID: (\d+)", text)
+             and re.search(r"Parent PID: (\d+)", text).group(1) in pids]
+    if forks:
+        log("NOTE: %d helper children exec'd another program under valgrind (PAM's "
+            "unix_chkpwd), no summary: %s" % (len(forks), ", ".join(forks)))
+    logs = [name for name in logs if name not in forks]
     check(len(logs) >= 3, "expected 3+ helper instances under valgrind, got %d" % len(logs))
     for name in logs:
-        text = open(os.path.join(vg_dir, name)).read()
+        text = texts[name]
         errors, definite = valgrind_summary(text)
         log("FIGURES valgrind ward-helper %s: errors %s, definitely lost %s bytes"
             % (name, errors, definite))

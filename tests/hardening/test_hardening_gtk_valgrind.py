@@ -36,6 +36,9 @@ SOURCE = os.environ.get("WARD_SOURCE_ROOT", "")
 BUILD = os.environ.get("WARD_BUILD_ROOT", "")
 GLIB_SUPP = "/usr/share/glib-2.0/valgrind/glib.supp"
 WARD_SUPP = os.path.join(SOURCE, "tests", "hardening", "gtk.supp")
+# valgrind 3.22 and later (Debian 13) make each fd open at exit an error; 3.19 (Debian 12) only
+# lists them and does not know the suppression kind.
+FDS_SUPP = os.path.join(SOURCE, "tests", "hardening", "gtk-fds.supp")
 # Under valgrind a dialog takes seconds to map and to answer each key.
 SLOW = 180
 
@@ -257,11 +260,17 @@ def suppression_entries(path):
     return entries
 
 
-def audit_ward_supp():
-    """gtk.supp's entries are narrow: frames in named third-party libraries only, no "..."
-    that could reach down to ward's code, nothing naming ward."""
-    entries = suppression_entries(WARD_SUPP)
-    check(entries, "no entries in %s" % WARD_SUPP)
+def valgrind_version():
+    out = subprocess.run(["valgrind", "--version"], stdout=subprocess.PIPE, text=True).stdout
+    m = re.search(r"(\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def audit_ward_supp(path=WARD_SUPP):
+    """A ward suppression file's entries are narrow: frames in named third-party libraries
+    only, no "..." that could reach down to ward's code, nothing naming ward."""
+    entries = suppression_entries(path)
+    check(entries, "no entries in %s" % path)
     for name, lines in entries.items():
         frames = [ln for ln in lines if ln.startswith(("fun:", "obj:", "..."))]
         check(frames, "%s: no frames" % name)
@@ -271,7 +280,7 @@ def audit_ward_supp():
                   "%s: frame %r may match ward's code" % (name, frame))
             check(frame.startswith("obj:*/lib") or frame.startswith("fun:"),
                   "%s: frame %r is not in a named library" % (name, frame))
-    log("%s: %d entries, all narrow: %s" % (os.path.basename(WARD_SUPP), len(entries),
+    log("%s: %d entries, all narrow: %s" % (os.path.basename(path), len(entries),
                                             ", ".join(entries)))
     return entries
 
@@ -327,6 +336,9 @@ def case_valgrind():
     supp_files = [p for p in (GLIB_SUPP, WARD_SUPP) if os.path.exists(p)]
     check(WARD_SUPP in supp_files, "the suppression file %s is missing" % WARD_SUPP)
     audit_ward_supp()
+    if valgrind_version() >= (3, 22):
+        supp_files.append(FDS_SUPP)
+        audit_ward_supp(FDS_SUPP)
     if os.environ.get("WARD_GTK_VALGRIND_AUDIT") == "1":
         # Audit run: without ward's suppressions, so the logs show (with --gen-suppressions)
         # every stack gtk.supp would hide. It fails; read the kept logs.
@@ -346,8 +358,9 @@ def case_valgrind():
         # GLib 2.74's slice allocator hides use-after-free and leaks from memcheck.
         "G_SLICE": "always-malloc",
         "G_DEBUG": "fatal-warnings,gc-friendly",
-        # GTK 4.8 still loads Mesa (EGL) to probe for GL at display open; not with gl-disable.
-        "GDK_DEBUG": "gl-disable",
+        # GTK still loads Mesa (EGL) to probe for GL at display open, unless told not to; the
+        # dialog does that itself with the cairo renderer (GDK_DEBUG=gl-disable before GTK 4.16,
+        # GDK_DISABLE=gl from 4.16 on, which warns about the old name).
     }
     real_agent = os.environ["WARD_GTK_AGENT"]
     os.environ["WARD_GTK_AGENT"] = listener_wrapper
