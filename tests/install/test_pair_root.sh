@@ -19,7 +19,7 @@ fi
 command -v dpkg-divert >/dev/null 2>&1 || { echo "1..0 # SKIP no dpkg-divert"; exit 77; }
 
 root=$(mktemp -d /tmp/ward-pair-root.XXXXXX)
-trap 'rm -rf "$root"' EXIT
+trap 'rm -rf "$root" "${public:-}"' EXIT
 mkdir -p "$root/var/lib/dpkg/info" "$root/usr/bin"
 : >"$root/var/lib/dpkg/status"
 printf '#!/bin/sh\necho polkit\n' >"$root/usr/bin/pkttyagent"
@@ -34,8 +34,14 @@ dpkg-divert --root "$root" --list | grep -q "local diversion of /usr/bin/pkttyag
 "$pair" --root "$root" install >/dev/null; ok $? "install again"
 [ "$(dpkg-divert --root "$root" --list | wc -l)" = 1 ]; ok $? "still one diversion"
 "$pair" --root "$root" status | grep -q "ward-tty"; ok $? "status reports the pairing"
-setpriv --reuid=65534 --regid=65534 --clear-groups "$pair" --root "$root" remove >/dev/null 2>&1
+# A copy nobody can read: the clone may lie where others cannot enter (root's home is 0700).
+public=$(mktemp -d /tmp/ward-pair-tool.XXXXXX)
+chmod 0755 "$public"
+install -m 0755 "$pair" "$public/pair-run0"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$public/pair-run0" --root "$root" remove \
+  >/dev/null 2>&1
 [ $? = 1 ]; ok $? "a plain user is refused"
+rm -rf "$public"
 
 "$pair" --root "$root" remove >/dev/null; ok $? "remove"
 [ ! -L "$root/usr/bin/pkttyagent" ] && [ "$(sha256sum <"$root/usr/bin/pkttyagent")" = "$orig" ]
