@@ -471,6 +471,22 @@ usage (FILE *out)
            "ward-helper");
 }
 
+/* Whether fd 2 is the journal's stream of this service: systemd sets JOURNAL_STREAM to its
+ * "device:inode" (systemd.exec(5)). */
+static bool
+stderr_is_journal (void)
+{
+  const char *stream = secure_getenv ("JOURNAL_STREAM");
+  unsigned long long dev, ino;
+  struct stat st;
+
+  if (stream == NULL || sscanf (stream, "%llu:%llu", &dev, &ino) != 2)
+    return false;
+  if (fstat (STDERR_FILENO, &st) != 0)
+    return false;
+  return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -537,7 +553,10 @@ main (int argc, char *argv[])
 
   privileged = getuid () == 0 || geteuid () == 0 || getauxval (AT_SECURE) != 0;
 
-  openlog ("ward-helper", LOG_PID | LOG_PERROR, LOG_AUTHPRIV);
+  /* Messages go to syslog and, for a person running the helper by hand, to stderr as well;
+   * not when stderr is the journal already (systemd's unit: JOURNAL_STREAM names the stream),
+   * where every line would be there twice. */
+  openlog ("ward-helper", LOG_PID | (stderr_is_journal () ? 0 : LOG_PERROR), LOG_AUTHPRIV);
 
   conn.fd = find_connection ();
   conn.read_timeout_ms = knob_ms (privileged, "WARD_HELPER_READ_TIMEOUT_MS", READ_TIMEOUT_MS);

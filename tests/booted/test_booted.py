@@ -165,7 +165,9 @@ def polkitd_activated(c):
 
 @case
 def wrong_then_right(c):
-    """A typo, then the right password, in the same request."""
+    """A typo, then the right password, in the same request; ward-helper says it once in the
+    journal (syslog only: its stderr is the journal too)."""
+    cursor = bw.journal_cursor()
     c.start("run0 id")
     c.sh.sendline("not-the-password")
     index = c.sh.expect_exact(["Password: ", "Access denied", "FAILED"], timeout=30)
@@ -178,6 +180,11 @@ def wrong_then_right(c):
     c.terminal_sane()
     c.nothing_leaked(ALICE)
     c.nothing_left()
+    if c.agent == "ward":
+        said = re.findall(r"ward-helper\[\d+\]: authentication of alice for uid \d+ failed",
+                          bw.journal(cursor))
+        check(len(said) == 1, "the helper's failure is %d times in the journal, not once"
+              % len(said))
 
 
 @case
