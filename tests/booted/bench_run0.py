@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`run0 true` with ward-tty against polkit's pkttyagent, in one booted Debian 13 system.
 
-Usage (through ward-booted): bench_run0.py [--runs N] [--output FILE]
+Usage (through ward-booted): bench_run0.py [--runs N] [--output FILE] [--json FILE]
 A benchmark, not a test: it measures and reports, and fails only when a measurement could not
 be made. bob's real logind session runs `run0 true`; alice (the only administrator here, so no
 identity question) answers. Per run, from the moment the command line is entered:
@@ -11,10 +11,13 @@ identity question) answers. Per run, from the moment the command line is entered
              the transient unit run, the agent stopped).
 The agents alternate (ward, pkttyagent, pkttyagent, ward, ...) so that drift in the machine's
 load falls on both. Writes a Markdown table to FILE (default
-$WARD_BOOTED_ARTIFACTS/bench-run0.md) and prints it.
+$WARD_BOOTED_ARTIFACTS/bench-run0.md) and prints it; --json FILE also writes the samples
+({"runs", "when", "system", "samples": {agent: [[to prompt s, to exit s], ...]}}), which
+tests/bench/run hands to ward-bench for its section 1c and goals.
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -98,12 +101,23 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=int(os.environ.get("WARD_BENCH_RUNS", 20)))
     parser.add_argument("--output", default=os.path.join(bw.ARTIFACTS, "bench-run0.md"))
+    parser.add_argument("--json", help="also write the samples to this file, as JSON")
     args = parser.parse_args()
     bw.require_booted()
     samples = measure(args.runs)
     text = table(samples, args.runs)
     with open(args.output, "w") as f:
         f.write(text)
+    if args.json:
+        # "Debian 13.x, systemd 257.x, polkit 126": what was measured.
+        debian = bw.output(["cat", "/etc/debian_version"], check_status=False).strip()
+        systemd = bw.output(["systemctl", "--version"], check_status=False).split()[1:2]
+        polkit = bw.output(["pkaction", "--version"], check_status=False).split()[-1:]
+        system = "Debian %s, systemd %s, polkit %s" % (debian, "".join(systemd), "".join(polkit))
+        with open(args.json, "w") as f:
+            json.dump({"runs": args.runs, "system": system,
+                       "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                       "samples": samples}, f)
     log(text)
     return 0
 
