@@ -620,8 +620,10 @@ def pam_fingerprint(_):
     wait_registered(session, cursor)
     probe = probe_for(session)
     try:
-        proc = pkexec(session)
+        # Events from here on: the dialog may announce the message as soon as it is up, before
+        # this process gets to run again.
         probe.call("events")
+        proc = pkexec(session)
         state = d.wait_dump(lambda s: s.get("info") == PLACE and s.get("mapped") == "true",
                             what="the reader's message")
         check(state["awaiting-response"] == "false", "a prompt while the reader waits")
@@ -650,8 +652,8 @@ def pam_error_then_password(_):
     wait_registered(session, cursor)
     probe = probe_for(session)
     try:
+        probe.call("events")  # events from here on (as in pam_fingerprint)
         proc = pkexec(session)
-        probe.call("events")
         state = d.wait_prompt()
         check(state["error"] == "Fingerprint not recognised", "error %r" % state["error"])
         probe.call("dialog")
